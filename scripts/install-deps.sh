@@ -1,0 +1,59 @@
+#!/bin/bash
+# Install every Debian package that building MCD, its tests and the Xen
+# testbed need. Safe to run again; apt skips what is already installed.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential
+	pkg-config
+	clang
+	libxen-dev
+	libssl-dev
+	libcmocka-dev
+	# Xen hypervisor, its tools and a way to boot them without hardware
+	xen-hypervisor-4.17-amd64
+	xen-utils-4.17
+	xenstore-utils
+	qemu-system-x86
+	# testbed images: guest and dom0 initramfs
+	busybox-static
+	cpio
+	gzip
+	kmod
+	e2fsprogs
+	util-linux
+	bsdutils
+	coreutils
+	bash
+	file
+)
+
+usage() {
+	echo "usage: ${0##*/} [--print]   install (or with --print, list) the Debian packages MCD needs"
+}
+
+case "${1:-}" in
+-h | --help)
+	usage
+	exit 0
+	;;
+--print)
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+	;;
+"") ;;
+*)
+	usage >&2
+	exit 2
+	;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "${0##*/}: error: must run as root (apt-get install)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${PACKAGES[@]}"

@@ -1,0 +1,646 @@
+/*
+ * mcd_proto.c - encoder, the one validating decoder and the frame reader for
+ * the MCD wire format (see mcd_proto.h).
+ */
+#include "mcd_proto.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * The message table: which way each type may travel and the bounds of its
+ * payload.  `fixed` is the size of the fixed-width part before the strings.
+ */
+struct msg_rule {
+	uint32_t type;
+	const char *name;
+	unsigned dirs;    /* bit mask of enum mcd_dir */
+	uint32_t fixed;
+	uint32_t min_len;
+	uint32_t max_len;
+};
+
+#define BOTH (MCD_DIR_TO_GUEST | MCD_DIR_TO_DOM0)
+#define SID_BYTES (MCD_SESSION_ID_LEN + 1)
+
+static const struct msg_rule rules[] = {
+	{ MCD_MSG_HELLO, "HELLO", BOTH, 8, 8, 8 },
+	{ MCD_MSG_LAUNCH, "LAUNCH", MCD_DIR_TO_GUEST, 8, 8 + SID_BYTES + 2 + 3,
+	  MCD_MAX_PAYLOAD },
+	{ MCD_MSG_STOP, "STOP", MCD_DIR_TO_GUEST, 4, 4 + SID_BYTES,
+	  4 + SID_BYTES },
+	{ MCD_MSG_STATUS, "STATUS", MCD_DIR_TO_DOM0, 16, 16 + 1,
+	  16 + SID_BYTES },
+	{ MCD_MSG_STARTED, "STARTED", MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES,
+	  4 + SID_BYTES },
+	{ MCD_MSG_EXITED, "EXITED", MCD_DIR_TO_DOM0, 8, 8 + SID_BYTES,
+	  8 + SID_BYTES },
+	{ MCD_MSG_FAILED, "FAILED", MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES + 1,
+	  4 + SID_BYTES + MCD_MAX_REASON_LEN + 1 },
+};
+
+static const struct msg_rule *rule_for(uint32_t type)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].type == type)
+			return &rules[i];
+	return NULL;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+const char *mcd_msg_name(uint32_t type)
+{
+	const struct msg_rule *r = rule_for(type);
+
+	return r ? r->name : "UNKNOWN";
+}
+
+const char *mcd_fail_name(uint32_t code)
+{
+	static const char *const names[] = {
+		[MCD_FAIL_BAD_REQUEST] = "bad-request",
+		[MCD_FAIL_NO_USER] = "no-such-user",
+		[MCD_FAIL_USER_DENIED] = "user-denied",
+		[MCD_FAIL_NO_PROGRAM] = "no-such-program",
+		[MCD_FAIL_EXEC] = "exec-failed",
+		[MCD_FAIL_BUSY] = "busy",
+		[MCD_FAIL_INTERNAL] = "internal",
+	};
+
+	if (code == 0 || code > MCD_FAIL_MAX)
+		return "unknown";
+	return names[code];
+}
+
+const char *mcd_agent_state_name(uint32_t state)
+{
+	switch (state) {
+	case MCD_AGENT_IDLE: return "idle";
+	case MCD_AGENT_RUNNING: return "running";
+	case MCD_AGENT_EXITED: return "exited";
+	}
+	return "unknown";
+}
+
+/* ---- little-endian helpers ---- */
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+void mcd_hdr_parse(const uint8_t raw[MCD_HDR_LEN], struct mcd_hdr *h)
+{
+	h->type = get_u32(raw);
+	h->len = get_u32(raw + 4);
+}
+
+/* ---- validators ---- */
+
+static int is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+int mcd_valid_session_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= MCD_SESSION_ID_LEN || !is_lower_hex(s[i]))
+			return 0;
+	return i == MCD_SESSION_ID_LEN;
+}
+
+int mcd_valid_user(const char *s)
+{
+	size_t i;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return 0;
+	for (i = 1; s[i]; i++) {
+		char c = s[i];
+
+		if (i >= MCD_MAX_USER_LEN)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	/* Apps never run as the superuser, whatever its uid check says. */
+	return strcmp(s, "root") != 0;
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* 1-5 decimal digits; returns the number of digits consumed, 0 if none. */
+static size_t digits(const char *s)
+{
+	size_t n = 0;
+
+	while (is_digit(s[n]) && n < 6)
+		n++;
+	return n <= 5 ? n : 0;
+}
+
+int mcd_valid_display(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	size_t n;
+
+	if (!colon || strlen(s) > MCD_MAX_DISPLAY_LEN)
+		return 0;
+	/* Host part: a name, an IPv4 address or a bracketed IPv6 address. */
+	for (const char *p = s; p < colon; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      is_digit(c) || c == '.' || c == '-' || c == '[' ||
+		      c == ']' || c == ':'))
+			return 0;
+	}
+	n = digits(colon + 1);
+	if (n == 0)
+		return 0;
+	s = colon + 1 + n;
+	if (*s == '\0')
+		return 1;
+	if (*s != '.')
+		return 0;
+	n = digits(s + 1);
+	return n > 0 && s[1 + n] == '\0';
+}
+
+static int is_print(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f;
+}
+
+int mcd_valid_program(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (s[0] != '/' || len > MCD_MAX_ARG_LEN || len < 2)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!is_print((unsigned char)s[i]))
+			return 0;
+	/* No "." or ".." components: the path an admin reads is the path run. */
+	for (const char *p = s; (p = strchr(p, '/')); p++) {
+		if (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+		if (p[1] == '.' && p[2] == '.' && (p[3] == '/' || p[3] == '\0'))
+			return 0;
+		if (p[1] == '/')
+			return 0;
+	}
+	return s[len - 1] != '/';
+}
+
+/* Environment names the app may not be given: they change how the dynamic
+ * loader or the shell behave before the app's own code runs. */
+static const char *const env_denied[] = {
+	"LD_", "GCONV_PATH", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
+	"TMPDIR", "BASH_ENV", "ENV", "IFS", "PATH", "HOME", "USER", "LOGNAME",
+	"SHELL", "DISPLAY", "MALLOC_",
+};
+
+int mcd_valid_env(const char *s)
+{
+	const char *eq = strchr(s, '=');
+	size_t name_len;
+
+	if (!eq || eq == s || strlen(s) > MCD_MAX_ENV_LEN)
+		return 0;
+	name_len = (size_t)(eq - s);
+	for (size_t i = 0; i < name_len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      c == '_' || (i > 0 && is_digit(c))))
+			return 0;
+	}
+	for (size_t i = 0; i < sizeof(env_denied) / sizeof(env_denied[0]); i++) {
+		size_t dl = strlen(env_denied[i]);
+		int prefix = env_denied[i][dl - 1] == '_';
+
+		if (prefix ? strncmp(s, env_denied[i], dl) == 0
+			   : (name_len == dl && strncmp(s, env_denied[i], dl) == 0))
+			return 0;
+	}
+	for (const char *p = eq + 1; *p; p++)
+		if (!is_print((unsigned char)*p))
+			return 0;
+	return 1;
+}
+
+int mcd_valid_reason(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= MCD_MAX_REASON_LEN || !is_print((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- decoding ---- */
+
+/* Cursor over the NUL-terminated strings after the fixed part. */
+struct strs {
+	const char *p;
+	const char *end;
+};
+
+/* Next string of at most max bytes (without NUL), or NULL if it is not
+ * terminated inside the payload or is too long. */
+static const char *next_str(struct strs *c, size_t max)
+{
+	const char *s = c->p;
+	const char *nul;
+
+	if (s >= c->end)
+		return NULL;
+	nul = memchr(s, '\0', (size_t)(c->end - s));
+	if (!nul || (size_t)(nul - s) > max)
+		return NULL;
+	c->p = nul + 1;
+	return s;
+}
+
+static int decode_hello(const uint8_t *p, struct mcd_hello *h, char *err,
+			size_t errlen)
+{
+	h->version_min = get_u16(p);
+	h->version_max = get_u16(p + 2);
+	h->role = p[4];
+	memcpy(h->reserved, p + 5, 3);
+	if (h->version_min == 0 || h->version_min > h->version_max)
+		return fail(err, errlen, "HELLO: bad version range %u..%u",
+			    h->version_min, h->version_max);
+	if (h->role < MCD_ROLE_DOM0 || h->role > MCD_ROLE_AGENT_WINDOWS)
+		return fail(err, errlen, "HELLO: unknown role %u", h->role);
+	if (h->reserved[0] || h->reserved[1] || h->reserved[2])
+		return fail(err, errlen, "HELLO: reserved bytes not zero");
+	return 0;
+}
+
+static int decode_launch(const uint8_t *p, struct strs *c,
+			 struct mcd_launch *l, char *err, size_t errlen)
+{
+	l->flags = get_u32(p);
+	l->argc = get_u16(p + 4);
+	l->envc = get_u16(p + 6);
+	if (l->flags & ~MCD_LAUNCH_FLAGS_KNOWN)
+		return fail(err, errlen, "LAUNCH: unknown flags 0x%x", l->flags);
+	if (l->argc < 1 || l->argc > MCD_MAX_ARGS)
+		return fail(err, errlen, "LAUNCH: argc %u out of range 1..%d",
+			    l->argc, MCD_MAX_ARGS);
+	if (l->envc > MCD_MAX_ENV)
+		return fail(err, errlen, "LAUNCH: envc %u over %d", l->envc,
+			    MCD_MAX_ENV);
+	l->session_id = next_str(c, MCD_SESSION_ID_LEN);
+	if (!l->session_id || !mcd_valid_session_id(l->session_id))
+		return fail(err, errlen, "LAUNCH: bad session id");
+	l->user = next_str(c, MCD_MAX_USER_LEN);
+	if (!l->user || !mcd_valid_user(l->user))
+		return fail(err, errlen, "LAUNCH: bad user name");
+	l->display = next_str(c, MCD_MAX_DISPLAY_LEN);
+	if (!l->display || !mcd_valid_display(l->display))
+		return fail(err, errlen, "LAUNCH: bad display");
+	for (unsigned i = 0; i < l->argc; i++) {
+		l->argv[i] = next_str(c, MCD_MAX_ARG_LEN);
+		if (!l->argv[i])
+			return fail(err, errlen, "LAUNCH: argv[%u] missing or too long", i);
+	}
+	l->argv[l->argc] = NULL;
+	if (!mcd_valid_program(l->argv[0]))
+		return fail(err, errlen, "LAUNCH: program must be an absolute path");
+	for (unsigned i = 0; i < l->envc; i++) {
+		l->env[i] = next_str(c, MCD_MAX_ENV_LEN);
+		if (!l->env[i] || !mcd_valid_env(l->env[i]))
+			return fail(err, errlen, "LAUNCH: env[%u] invalid", i);
+	}
+	l->env[l->envc] = NULL;
+	return 0;
+}
+
+static const char *decode_sid(struct strs *c, int allow_empty)
+{
+	const char *s = next_str(c, MCD_SESSION_ID_LEN);
+
+	if (!s)
+		return NULL;
+	if (allow_empty && s[0] == '\0')
+		return s;
+	return mcd_valid_session_id(s) ? s : NULL;
+}
+
+int mcd_check_header(const struct mcd_hdr *h, enum mcd_dir from, char *err,
+		     size_t errlen)
+{
+	const struct msg_rule *r = rule_for(h->type);
+
+	if (!r)
+		return fail(err, errlen, "unknown message type 0x%x", h->type);
+	if (!(r->dirs & from))
+		return fail(err, errlen, "%s may not be sent %s", r->name,
+			    from == MCD_DIR_TO_DOM0 ? "by a guest" : "by dom0");
+	if (h->len < r->min_len || h->len > r->max_len)
+		return fail(err, errlen, "%s: length %u outside %u..%u", r->name,
+			    h->len, r->min_len, r->max_len);
+	return 0;
+}
+
+int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
+	       size_t len, struct mcd_msg *out, char *err, size_t errlen)
+{
+	struct mcd_hdr h = { .type = type, .len = (uint32_t)len };
+	const struct msg_rule *r;
+	struct strs c;
+	int rc = 0;
+
+	if (len > MCD_MAX_PAYLOAD)
+		return fail(err, errlen, "payload of %zu bytes over limit", len);
+	if (mcd_check_header(&h, from, err, errlen) < 0)
+		return -1;
+	r = rule_for(type);
+	memset(out, 0, sizeof(*out));
+	out->type = type;
+	c.p = (const char *)payload + r->fixed;
+	c.end = (const char *)payload + len;
+
+	switch (type) {
+	case MCD_MSG_HELLO:
+		rc = decode_hello(payload, &out->u.hello, err, errlen);
+		break;
+	case MCD_MSG_LAUNCH:
+		rc = decode_launch(payload, &c, &out->u.launch, err, errlen);
+		break;
+	case MCD_MSG_STOP:
+		out->u.stop.grace_ms = get_u32(payload);
+		out->u.stop.session_id = decode_sid(&c, 0);
+		if (!out->u.stop.session_id)
+			rc = fail(err, errlen, "STOP: bad session id");
+		break;
+	case MCD_MSG_STATUS: {
+		struct mcd_status *s = &out->u.status;
+
+		s->state = get_u32(payload);
+		s->pid = (int32_t)get_u32(payload + 4);
+		s->exit_code = (int32_t)get_u32(payload + 8);
+		s->exit_signal = get_u32(payload + 12);
+		s->session_id = decode_sid(&c, 1);
+		if (s->state > MCD_AGENT_STATE_MAX)
+			rc = fail(err, errlen, "STATUS: unknown state %u", s->state);
+		else if (!s->session_id)
+			rc = fail(err, errlen, "STATUS: bad session id");
+		else if ((s->state == MCD_AGENT_IDLE) != (s->session_id[0] == '\0'))
+			rc = fail(err, errlen, "STATUS: session id does not match state");
+		else if (s->state == MCD_AGENT_RUNNING && s->pid <= 0)
+			rc = fail(err, errlen, "STATUS: running with pid %d", s->pid);
+		else if (s->exit_signal > 128)
+			rc = fail(err, errlen, "STATUS: bad signal %u", s->exit_signal);
+		break;
+	}
+	case MCD_MSG_STARTED:
+		out->u.started.pid = (int32_t)get_u32(payload);
+		out->u.started.session_id = decode_sid(&c, 0);
+		if (out->u.started.pid <= 0)
+			rc = fail(err, errlen, "STARTED: bad pid %d", out->u.started.pid);
+		else if (!out->u.started.session_id)
+			rc = fail(err, errlen, "STARTED: bad session id");
+		break;
+	case MCD_MSG_EXITED:
+		out->u.exited.exit_code = (int32_t)get_u32(payload);
+		out->u.exited.exit_signal = get_u32(payload + 4);
+		out->u.exited.session_id = decode_sid(&c, 0);
+		if (!out->u.exited.session_id)
+			rc = fail(err, errlen, "EXITED: bad session id");
+		else if (out->u.exited.exit_signal > 128 ||
+			 out->u.exited.exit_code < -1 || out->u.exited.exit_code > 255)
+			rc = fail(err, errlen, "EXITED: bad exit status");
+		break;
+	case MCD_MSG_FAILED:
+		out->u.failed.code = get_u32(payload);
+		out->u.failed.session_id = decode_sid(&c, 0);
+		out->u.failed.reason = next_str(&c, MCD_MAX_REASON_LEN);
+		if (out->u.failed.code == 0 || out->u.failed.code > MCD_FAIL_MAX)
+			rc = fail(err, errlen, "FAILED: unknown code %u", out->u.failed.code);
+		else if (!out->u.failed.session_id)
+			rc = fail(err, errlen, "FAILED: bad session id");
+		else if (!out->u.failed.reason || !mcd_valid_reason(out->u.failed.reason))
+			rc = fail(err, errlen, "FAILED: bad reason text");
+		break;
+	}
+	if (rc == 0 && c.p != c.end && type != MCD_MSG_HELLO)
+		rc = fail(err, errlen, "%s: %zu trailing bytes", r->name,
+			  (size_t)(c.end - c.p));
+	return rc;
+}
+
+/* ---- encoding ---- */
+
+struct out {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	int overflow;
+};
+
+static void out_bytes(struct out *o, const void *p, size_t n)
+{
+	if (o->overflow || n > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+}
+
+static void out_u32(struct out *o, uint32_t v)
+{
+	uint8_t b[4];
+
+	put_u32(b, v);
+	out_bytes(o, b, 4);
+}
+
+static void out_u16(struct out *o, uint16_t v)
+{
+	uint8_t b[2];
+
+	put_u16(b, v);
+	out_bytes(o, b, 2);
+}
+
+static void out_str(struct out *o, const char *s)
+{
+	out_bytes(o, s ? s : "", strlen(s ? s : "") + 1);
+}
+
+static void encode_payload(const struct mcd_msg *m, struct out *o)
+{
+	switch (m->type) {
+	case MCD_MSG_HELLO:
+		out_u16(o, m->u.hello.version_min);
+		out_u16(o, m->u.hello.version_max);
+		out_bytes(o, &m->u.hello.role, 1);
+		out_bytes(o, m->u.hello.reserved, 3);
+		break;
+	case MCD_MSG_LAUNCH:
+		out_u32(o, m->u.launch.flags);
+		out_u16(o, (uint16_t)m->u.launch.argc);
+		out_u16(o, (uint16_t)m->u.launch.envc);
+		out_str(o, m->u.launch.session_id);
+		out_str(o, m->u.launch.user);
+		out_str(o, m->u.launch.display);
+		for (unsigned i = 0; i < m->u.launch.argc && i < MCD_MAX_ARGS; i++)
+			out_str(o, m->u.launch.argv[i]);
+		for (unsigned i = 0; i < m->u.launch.envc && i < MCD_MAX_ENV; i++)
+			out_str(o, m->u.launch.env[i]);
+		break;
+	case MCD_MSG_STOP:
+		out_u32(o, m->u.stop.grace_ms);
+		out_str(o, m->u.stop.session_id);
+		break;
+	case MCD_MSG_STATUS:
+		out_u32(o, m->u.status.state);
+		out_u32(o, (uint32_t)m->u.status.pid);
+		out_u32(o, (uint32_t)m->u.status.exit_code);
+		out_u32(o, m->u.status.exit_signal);
+		out_str(o, m->u.status.session_id);
+		break;
+	case MCD_MSG_STARTED:
+		out_u32(o, (uint32_t)m->u.started.pid);
+		out_str(o, m->u.started.session_id);
+		break;
+	case MCD_MSG_EXITED:
+		out_u32(o, (uint32_t)m->u.exited.exit_code);
+		out_u32(o, m->u.exited.exit_signal);
+		out_str(o, m->u.exited.session_id);
+		break;
+	case MCD_MSG_FAILED:
+		out_u32(o, m->u.failed.code);
+		out_str(o, m->u.failed.session_id);
+		out_str(o, m->u.failed.reason);
+		break;
+	default:
+		o->overflow = 1;
+	}
+}
+
+int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap)
+{
+	struct out o = { .buf = buf, .cap = cap, .len = MCD_HDR_LEN };
+	struct mcd_msg check;
+	size_t plen;
+
+	if (cap < MCD_HDR_LEN)
+		return -1;
+	encode_payload(msg, &o);
+	if (o.overflow)
+		return -1;
+	plen = o.len - MCD_HDR_LEN;
+	/* Never send what the peer's decoder would refuse: it would drop us. */
+	if (mcd_decode(msg->type,
+		       msg->type == MCD_MSG_HELLO ? MCD_DIR_TO_GUEST
+		       : msg->type < MCD_MSG_STATUS ? MCD_DIR_TO_GUEST
+						    : MCD_DIR_TO_DOM0,
+		       buf + MCD_HDR_LEN, plen, &check, NULL, 0) < 0)
+		return -1;
+	put_u32(buf, msg->type);
+	put_u32(buf + 4, (uint32_t)plen);
+	return (int)o.len;
+}
+
+/* ---- frame reader ---- */
+
+void mcd_rx_init(struct mcd_rx *rx)
+{
+	rx->have = 0;
+	rx->hdr.type = 0;
+	rx->hdr.len = 0;
+}
+
+uint8_t *mcd_rx_space(struct mcd_rx *rx, size_t *want)
+{
+	/* A whole frame was handed out last time: start the next one. */
+	if (rx->have >= MCD_HDR_LEN && rx->have == MCD_HDR_LEN + rx->hdr.len)
+		rx->have = 0;
+	if (rx->have < MCD_HDR_LEN)
+		*want = MCD_HDR_LEN - rx->have;
+	else
+		*want = MCD_HDR_LEN + rx->hdr.len - rx->have;
+	return rx->buf + rx->have;
+}
+
+int mcd_rx_commit(struct mcd_rx *rx, size_t n, enum mcd_dir from,
+		  struct mcd_msg *out, char *err, size_t errlen)
+{
+	size_t want;
+
+	mcd_rx_space(rx, &want);
+	if (n > want)
+		return fail(err, errlen, "reader overrun");
+	rx->have += n;
+	if (rx->have < MCD_HDR_LEN)
+		return 0;
+	if (rx->have == MCD_HDR_LEN) {
+		mcd_hdr_parse(rx->buf, &rx->hdr);
+		if (mcd_check_header(&rx->hdr, from, err, errlen) < 0)
+			return -1;
+	}
+	if (rx->have < MCD_HDR_LEN + rx->hdr.len)
+		return 0;
+	return mcd_decode(rx->hdr.type, from, rx->buf + MCD_HDR_LEN,
+			  rx->hdr.len, out, err, errlen) < 0 ? -1 : 1;
+}
+
+int mcd_hello_negotiate(const struct mcd_hello *mine,
+			const struct mcd_hello *peer)
+{
+	unsigned lo = mine->version_min > peer->version_min ? mine->version_min
+							    : peer->version_min;
+	unsigned hi = mine->version_max < peer->version_max ? mine->version_max
+							    : peer->version_max;
+
+	return lo <= hi ? (int)hi : -1;
+}

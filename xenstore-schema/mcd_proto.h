@@ -1,0 +1,258 @@
+/*
+ * mcd_proto.h - the MCD wire format between the dom0 toolstack and the
+ * in-guest agents (Linux daemon and Windows service).
+ *
+ * This header is the whole contract for bytes on the vchan.  dom0, both
+ * agents and the test tools compile the same mcd_proto.c; there is no second
+ * copy of the format anywhere.
+ *
+ * Framing: every message is an 8-byte header followed by `len` payload bytes.
+ * All integers are little-endian.  The header is checked against the message
+ * table (type known, sent in the right direction, length within the type's
+ * bounds) BEFORE any payload byte is read, so an oversized or unknown frame
+ * never makes the receiver buffer more than MCD_MAX_PAYLOAD bytes.  A frame
+ * that fails any check is a protocol error: the receiver drops the peer and
+ * never tries to resynchronise.
+ *
+ * Session flow (the agent is the vchan server, dom0 the client):
+ *
+ *   dom0                          agent
+ *    |--- HELLO ------------------->|   both send HELLO first; each side
+ *    |<-------------------- HELLO --|   uses min(own max, peer max) and
+ *    |<------------------- STATUS --|   refuses a peer without overlap.
+ *    |--- LAUNCH ------------------>|   (only when the agent is idle)
+ *    |<------------ STARTED / FAILED|
+ *    |--- STOP -------------------->|   (optional: end the app)
+ *    |<------------------- EXITED --|
+ *
+ * After a reconnect (dom0 service restarted) the agent's STATUS tells dom0
+ * what happened while nobody was listening (still running, or exited).
+ *
+ * Versions:
+ *   1  first version: HELLO, STATUS, LAUNCH, STOP, STARTED, EXITED, FAILED.
+ */
+#ifndef MCD_PROTO_H
+#define MCD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MCD_PROTO_VERSION_MIN 1
+#define MCD_PROTO_VERSION_MAX 1
+
+/* Header: type and payload length, both u32 little-endian. */
+#define MCD_HDR_LEN 8
+struct mcd_hdr {
+	uint32_t type;
+	uint32_t len;
+};
+_Static_assert(sizeof(struct mcd_hdr) == MCD_HDR_LEN, "wire header is 8 bytes");
+
+/*
+ * Limits.  A LAUNCH is the largest message; 16 KiB holds a command line far
+ * longer than any desktop application needs while keeping the per-channel
+ * buffer small.  Each string limit is what the corresponding OS accepts.
+ */
+#define MCD_MAX_PAYLOAD   16384
+#define MCD_MAX_ARGS      64     /* argv entries, including argv[0] */
+#define MCD_MAX_ARG_LEN   1024   /* one argv entry, without the NUL */
+#define MCD_MAX_ENV       32     /* extra KEY=VALUE entries */
+#define MCD_MAX_ENV_LEN   1024
+#define MCD_MAX_USER_LEN  32     /* POSIX useradd limit */
+#define MCD_MAX_DISPLAY_LEN 64   /* host:display.screen */
+#define MCD_MAX_REASON_LEN 256   /* FAILED reason text */
+#define MCD_SESSION_ID_LEN 16    /* lowercase hex, 64 random bits */
+
+/* Who sent a frame; each type may only travel one way (or both). */
+enum mcd_dir {
+	MCD_DIR_TO_GUEST = 1, /* dom0 -> agent */
+	MCD_DIR_TO_DOM0 = 2,  /* agent -> dom0 */
+};
+
+enum mcd_msg_type {
+	/* Both directions. */
+	MCD_MSG_HELLO = 0x01,   /* fixed 8 bytes: see struct mcd_hello */
+
+	/* dom0 -> agent. */
+	MCD_MSG_LAUNCH = 0x10,  /* u32 flags, u16 argc, u16 envc, then NUL-
+				 * terminated: session id, user, display,
+				 * argv[argc], env[envc] */
+	MCD_MSG_STOP = 0x11,    /* u32 grace_ms, then NUL-terminated session id */
+
+	/* agent -> dom0. */
+	MCD_MSG_STATUS = 0x20,  /* u32 state, i32 pid, i32 exit_code,
+				 * u32 exit_signal, then NUL-terminated session
+				 * id ("" when idle) */
+	MCD_MSG_STARTED = 0x21, /* i32 pid, then NUL-terminated session id */
+	MCD_MSG_EXITED = 0x22,  /* i32 exit_code, u32 exit_signal, then NUL-
+				 * terminated session id */
+	MCD_MSG_FAILED = 0x23,  /* u32 code (enum mcd_fail), then NUL-terminated
+				 * session id and reason */
+};
+
+/* The agent's state as reported in STATUS. */
+enum mcd_agent_state {
+	MCD_AGENT_IDLE = 0,    /* no session; ready for LAUNCH */
+	MCD_AGENT_RUNNING = 1, /* app of session id is running, pid valid */
+	MCD_AGENT_EXITED = 2,  /* app exited while dom0 was away */
+	MCD_AGENT_STATE_MAX = MCD_AGENT_EXITED,
+};
+
+/* Why a LAUNCH failed; the reason text gives the detail. */
+enum mcd_fail {
+	MCD_FAIL_BAD_REQUEST = 1, /* request did not validate */
+	MCD_FAIL_NO_USER = 2,     /* unknown user and creation not allowed */
+	MCD_FAIL_USER_DENIED = 3, /* user exists but may not run apps (uid 0) */
+	MCD_FAIL_NO_PROGRAM = 4,  /* argv[0] missing or not executable */
+	MCD_FAIL_EXEC = 5,        /* fork/setuid/exec failed */
+	MCD_FAIL_BUSY = 6,        /* agent already runs a session */
+	MCD_FAIL_INTERNAL = 7,
+	MCD_FAIL_MAX = MCD_FAIL_INTERNAL,
+};
+
+/* Roles in HELLO. */
+enum mcd_role {
+	MCD_ROLE_DOM0 = 1,
+	MCD_ROLE_AGENT_LINUX = 2,
+	MCD_ROLE_AGENT_WINDOWS = 3,
+};
+
+/* LAUNCH flags; none defined in version 1, so any set bit is refused. */
+#define MCD_LAUNCH_FLAGS_KNOWN 0u
+
+/*
+ * Decoded messages.  Strings point into the receive buffer they were decoded
+ * from and stay valid until the next frame is received on it.  Every string
+ * has been validated by mcd_decode(): callers never re-check.
+ */
+struct mcd_hello {
+	uint16_t version_min;
+	uint16_t version_max;
+	uint8_t role;         /* enum mcd_role */
+	uint8_t reserved[3];  /* zero */
+};
+
+struct mcd_launch {
+	uint32_t flags;
+	const char *session_id;
+	const char *user;
+	const char *display;
+	unsigned argc;
+	const char *argv[MCD_MAX_ARGS + 1]; /* NULL-terminated */
+	unsigned envc;
+	const char *env[MCD_MAX_ENV + 1];   /* NULL-terminated */
+};
+
+struct mcd_stop {
+	uint32_t grace_ms;
+	const char *session_id;
+};
+
+struct mcd_status {
+	uint32_t state;       /* enum mcd_agent_state */
+	int32_t pid;
+	int32_t exit_code;
+	uint32_t exit_signal;
+	const char *session_id; /* "" when idle */
+};
+
+struct mcd_started {
+	int32_t pid;
+	const char *session_id;
+};
+
+struct mcd_exited {
+	int32_t exit_code;    /* -1 when killed by a signal */
+	uint32_t exit_signal; /* 0 when it exited normally */
+	const char *session_id;
+};
+
+struct mcd_failed {
+	uint32_t code;        /* enum mcd_fail */
+	const char *session_id;
+	const char *reason;   /* printable ASCII */
+};
+
+struct mcd_msg {
+	uint32_t type;        /* enum mcd_msg_type */
+	union {
+		struct mcd_hello hello;
+		struct mcd_launch launch;
+		struct mcd_stop stop;
+		struct mcd_status status;
+		struct mcd_started started;
+		struct mcd_exited exited;
+		struct mcd_failed failed;
+	} u;
+};
+
+/*
+ * Decode and validate one payload of the given type received from direction
+ * `from`.  This is the single place where untrusted bytes become values.
+ * Returns 0, or -1 with a one-line reason in err.
+ */
+int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
+	       size_t len, struct mcd_msg *out, char *err, size_t errlen);
+
+/*
+ * Check a header against the message table before its payload is read.
+ * Returns 0, or -1 with a reason in err.
+ */
+int mcd_check_header(const struct mcd_hdr *h, enum mcd_dir from, char *err,
+		     size_t errlen);
+
+/* Parse 8 little-endian header bytes. */
+void mcd_hdr_parse(const uint8_t raw[MCD_HDR_LEN], struct mcd_hdr *h);
+
+/*
+ * Encode msg (header and payload) into buf.  Returns the frame length, or -1
+ * if msg would not pass mcd_decode() on the other side or does not fit.
+ */
+int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap);
+
+/* The largest frame mcd_encode() can produce. */
+#define MCD_MAX_FRAME (MCD_HDR_LEN + MCD_MAX_PAYLOAD)
+
+/*
+ * Receive state for one peer: feed it bytes, get whole validated messages.
+ * Usage:
+ *     size_t want; uint8_t *p = mcd_rx_space(&rx, &want);
+ *     n = read(fd, p, want);          // never more than `want`
+ *     r = mcd_rx_commit(&rx, n, from, &msg, err, sizeof err);
+ *     // r == 1: msg valid (until the next mcd_rx_space), 0: need more,
+ *     // -1: protocol error (drop the peer)
+ * `want` is never 0 and never crosses a frame boundary, so bytes of the next
+ * frame are never consumed early.
+ */
+struct mcd_rx {
+	size_t have;               /* bytes of the current frame so far */
+	struct mcd_hdr hdr;        /* valid once have >= MCD_HDR_LEN */
+	uint8_t buf[MCD_MAX_FRAME];
+};
+
+void mcd_rx_init(struct mcd_rx *rx);
+uint8_t *mcd_rx_space(struct mcd_rx *rx, size_t *want);
+int mcd_rx_commit(struct mcd_rx *rx, size_t n, enum mcd_dir from,
+		  struct mcd_msg *out, char *err, size_t errlen);
+
+/* Version both peers speak, or -1 if their ranges do not overlap. */
+int mcd_hello_negotiate(const struct mcd_hello *mine,
+			const struct mcd_hello *peer);
+
+/*
+ * Validators shared by the decoder, the CLI and the agent so that a bad
+ * value is refused with the same rule everywhere.  Each returns 1 if valid.
+ */
+int mcd_valid_session_id(const char *s);
+int mcd_valid_user(const char *s);     /* [a-z_][a-z0-9_-]{0,31}, not root */
+int mcd_valid_display(const char *s);  /* [host]:N[.M] */
+int mcd_valid_program(const char *s);  /* absolute path, no "..", printable */
+int mcd_valid_env(const char *s);      /* NAME=value, safe NAME */
+int mcd_valid_reason(const char *s);   /* printable ASCII */
+
+/* Names for logs and --json output. */
+const char *mcd_msg_name(uint32_t type);
+const char *mcd_fail_name(uint32_t code);
+const char *mcd_agent_state_name(uint32_t state);
+
+#endif /* MCD_PROTO_H */

@@ -1,0 +1,8 @@
+# The contract: wire format (mcd_proto) shared by dom0, the agents and tests,
+# and the live-tree checker.
+PROTO_OBJ := $(O)/xenstore-schema/mcd_proto.o
+
+BINS += $(O)/xenstore-schema/mcd-schema-check
+
+$(O)/xenstore-schema/mcd-schema-check: $(O)/xenstore-schema/mcd_schema_check.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
