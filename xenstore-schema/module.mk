@@ -6,3 +6,6 @@ BINS += $(O)/xenstore-schema/mcd-schema-check
 
 $(O)/xenstore-schema/mcd-schema-check: $(O)/xenstore-schema/mcd_schema_check.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
+
+# The dom0/agent byte channel (real vchan + socket stand-in).
+CHAN_OBJ := $(O)/xenstore-schema/mcd_chan.o

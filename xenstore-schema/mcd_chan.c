@@ -1,0 +1,363 @@
+/*
+ * mcd_chan.c - vchan and Unix-socket backends of the dom0/agent channel.
+ */
+#include "mcd_chan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libxenvchan.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+struct chan_ops {
+	enum mcd_chan_state (*ready)(struct mcd_chan *c);
+	enum mcd_chan_state (*state)(struct mcd_chan *c);
+	ssize_t (*recv)(struct mcd_chan *c, void *buf, size_t n);
+	ssize_t (*send)(struct mcd_chan *c, const void *buf, size_t n);
+	void (*close)(struct mcd_chan *c);
+};
+
+struct mcd_chan {
+	const struct chan_ops *ops;
+	int domid;
+	/* vchan */
+	struct libxenvchan *vc;
+	/* socket */
+	int listen_fd;
+	int fd;
+	int peer_closed;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static struct mcd_chan *chan_new(const struct chan_ops *ops)
+{
+	struct mcd_chan *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ops = ops;
+	c->domid = -1;
+	c->listen_fd = -1;
+	c->fd = -1;
+	return c;
+}
+
+/* ---- vchan ---- */
+
+static enum mcd_chan_state vchan_state(struct mcd_chan *c)
+{
+	switch (libxenvchan_is_open(c->vc)) {
+	case 1: return MCD_CHAN_OPEN;
+	case 2: return MCD_CHAN_WAITING;
+	}
+	return MCD_CHAN_CLOSED;
+}
+
+static enum mcd_chan_state vchan_ready(struct mcd_chan *c)
+{
+	/* Consumes the pending event and re-arms it; never blocks after poll
+	 * reported the fd readable. */
+	if (libxenvchan_wait(c->vc) < 0)
+		return MCD_CHAN_CLOSED;
+	return vchan_state(c);
+}
+
+static ssize_t vchan_recv(struct mcd_chan *c, void *buf, size_t n)
+{
+	int r = libxenvchan_read(c->vc, buf, n);
+
+	if (r < 0)
+		return -1;
+	if (r == 0 && vchan_state(c) == MCD_CHAN_CLOSED)
+		return -1;
+	return r;
+}
+
+static ssize_t vchan_send(struct mcd_chan *c, const void *buf, size_t n)
+{
+	int r;
+
+	if (vchan_state(c) == MCD_CHAN_CLOSED)
+		return -1;
+	r = libxenvchan_write(c->vc, buf, n);
+	return r < 0 ? -1 : r;
+}
+
+static void vchan_close(struct mcd_chan *c)
+{
+	libxenvchan_close(c->vc);
+}
+
+static const struct chan_ops vchan_ops = {
+	vchan_ready, vchan_state, vchan_recv, vchan_send, vchan_close,
+};
+
+struct mcd_chan *mcd_chan_vchan_server(struct xentoollog_logger *logger,
+				       const char *xs_path, char *err,
+				       size_t errlen)
+{
+	struct mcd_chan *c = chan_new(&vchan_ops);
+
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* Only dom0 (domain 0) may connect. */
+	c->vc = libxenvchan_server_init(logger, 0, xs_path, MCD_CHAN_RING_BYTES,
+					MCD_CHAN_RING_BYTES);
+	if (!c->vc) {
+		set_err(err, errlen, "vchan server at %s: %s", xs_path,
+			strerror(errno));
+		free(c);
+		return NULL;
+	}
+	c->vc->blocking = 0;
+	c->domid = 0;
+	return c;
+}
+
+struct mcd_chan *mcd_chan_vchan_client(struct xentoollog_logger *logger,
+				       int domid, const char *xs_path,
+				       char *err, size_t errlen)
+{
+	struct mcd_chan *c = chan_new(&vchan_ops);
+
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->vc = libxenvchan_client_init(logger, domid, xs_path);
+	if (!c->vc) {
+		set_err(err, errlen, "vchan to domain %d at %s: %s", domid,
+			xs_path, errno ? strerror(errno) : "not offered");
+		free(c);
+		return NULL;
+	}
+	c->vc->blocking = 0;
+	c->domid = domid;
+	return c;
+}
+
+/* ---- Unix socket stand-in ---- */
+
+static enum mcd_chan_state sock_state(struct mcd_chan *c)
+{
+	if (c->peer_closed)
+		return MCD_CHAN_CLOSED;
+	return c->fd >= 0 ? MCD_CHAN_OPEN : MCD_CHAN_WAITING;
+}
+
+static enum mcd_chan_state sock_ready(struct mcd_chan *c)
+{
+	if (c->fd < 0 && c->listen_fd >= 0) {
+		c->fd = accept4(c->listen_fd, NULL, NULL,
+				SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c->fd >= 0) {
+			/* One client at a time, like a vchan server. */
+			close(c->listen_fd);
+			c->listen_fd = -1;
+		}
+	}
+	return sock_state(c);
+}
+
+static ssize_t sock_recv(struct mcd_chan *c, void *buf, size_t n)
+{
+	ssize_t r;
+
+	if (c->fd < 0)
+		return c->peer_closed ? -1 : 0;
+	r = recv(c->fd, buf, n, MSG_DONTWAIT);
+	if (r > 0)
+		return r;
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	c->peer_closed = 1;
+	return -1;
+}
+
+static ssize_t sock_send(struct mcd_chan *c, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	if (c->fd < 0 || c->peer_closed)
+		return -1;
+	r = send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r >= 0)
+		return r;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	c->peer_closed = 1;
+	return -1;
+}
+
+static void sock_close(struct mcd_chan *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+}
+
+static const struct chan_ops sock_ops = {
+	sock_ready, sock_state, sock_recv, sock_send, sock_close,
+};
+
+static int sock_addr(const char *path, struct sockaddr_un *sa, char *err,
+		     size_t errlen)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		set_err(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+struct mcd_chan *mcd_chan_socket_server(const char *path, char *err,
+					size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct mcd_chan *c;
+
+	if (sock_addr(path, &sa, err, errlen) < 0)
+		return NULL;
+	c = chan_new(&sock_ops);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	unlink(path);
+	if (c->listen_fd < 0 ||
+	    bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(c->listen_fd, 1) < 0) {
+		set_err(err, errlen, "listen on %s: %s", path, strerror(errno));
+		sock_close(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
+					size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct mcd_chan *c;
+
+	if (sock_addr(path, &sa, err, errlen) < 0)
+		return NULL;
+	c = chan_new(&sock_ops);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		set_err(err, errlen, "connect to %s: %s", path, strerror(errno));
+		sock_close(c);
+		free(c);
+		return NULL;
+	}
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	return c;
+}
+
+/* ---- common ---- */
+
+int mcd_chan_fd(const struct mcd_chan *c)
+{
+	if (c->vc)
+		return libxenvchan_fd_for_select(c->vc);
+	return c->fd >= 0 ? c->fd : c->listen_fd;
+}
+
+enum mcd_chan_state mcd_chan_ready(struct mcd_chan *c)
+{
+	return c->ops->ready(c);
+}
+
+enum mcd_chan_state mcd_chan_state(struct mcd_chan *c)
+{
+	return c->ops->state(c);
+}
+
+ssize_t mcd_chan_recv(struct mcd_chan *c, void *buf, size_t n)
+{
+	return c->ops->recv(c, buf, n);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int mcd_chan_send(struct mcd_chan *c, const void *buf, size_t n,
+		  int timeout_ms)
+{
+	const uint8_t *p = buf;
+	long deadline = now_ms() + timeout_ms;
+
+	while (n > 0) {
+		ssize_t w = c->ops->send(c, p, n);
+		struct pollfd pfd;
+		long left;
+
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+		if (n == 0)
+			break;
+		/* The peer has not made room yet: wait for its next event. */
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -1;
+		pfd.fd = mcd_chan_fd(c);
+		pfd.events = c->vc ? POLLIN : POLLOUT;
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+		if (c->vc && (pfd.revents & POLLIN) &&
+		    mcd_chan_ready(c) == MCD_CHAN_CLOSED)
+			return -1;
+	}
+	return 0;
+}
+
+int mcd_chan_peer_domid(const struct mcd_chan *c)
+{
+	return c->domid;
+}
+
+void mcd_chan_close(struct mcd_chan *c)
+{
+	if (!c)
+		return;
+	c->ops->close(c);
+	free(c);
+}
