@@ -1,0 +1,100 @@
+#!/bin/bash
+# Build the testbed's minimal guest root tree (cached).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs)
+XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
+
+usage() {
+	cat <<EOF
+usage: $PROG [--help]
+
+Builds a minimal guest root tree for the testbed's PV guests: static
+busybox, the Xen guest modules (${GUEST_MODULES[*]}) with their
+dependencies, the xenstore-* clients with their libraries, /etc/passwd with
+root and alice (uid 1000), and scripts/testbed/guest-init as /init. The
+tree has no agent: mcd-bake-template adds it.
+
+Kernel test hooks understood by /init: mcd.test=silent (start no agent),
+mcd.test=hostile:MODE (run /usr/sbin/mcd-hostile-agent MODE instead).
+
+Needs the kernel from fetch-kernel.sh. Rebuilt only when its inputs change.
+Output: \$MCD_CACHE/guest-rootfs/root/  (MCD_CACHE=$MCD_CACHE)
+EOF
+}
+
+case "${1:-}" in
+-h | --help) usage; exit 0 ;;
+"") ;;
+*) usage >&2; exit 2 ;;
+esac
+
+check_cache_path
+release=$(kernel_release)
+kroot=$MCD_CACHE/kernel/root
+out=$MCD_CACHE/guest-rootfs
+xs_bin=$(command -v xenstore-read) || die "xenstore-read not found (install xenstore-utils)"
+[ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
+
+stamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/guest-init" /bin/busybox \
+	"$xs_bin" "$MCD_CACHE/kernel/release"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
+if stamp_ok "$out" "$stamp" && [ -d "$out/root" ]; then
+	echo "$out/root"
+	exit 0
+fi
+
+note "building guest root tree"
+mkdir -p "$out"
+root=$out/root.new
+rm -rf "$root"
+mkdir -p "$root"
+(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin lib lib64 etc proc sys dev run tmp \
+	root home/alice var/log var/run etc/init.d etc/mcd)
+chmod 1777 "$root/tmp"
+chmod 0700 "$root/root"
+
+install_busybox "$root"
+
+# The xenstore clients are one program that looks at its own name.
+copy_file "$root" "$xs_bin" /usr/bin/xenstore
+for t in "${XS_TOOLS[@]}"; do
+	ln -sfn xenstore "$root/usr/bin/$t"
+done
+copy_libs "$root" "$xs_bin"
+
+copy_modules "$kroot" "$release" "$root" "${GUEST_MODULES[@]}"
+
+cat >"$root/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+alice:x:1000:1000:Alice:/home/alice:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$root/etc/group" <<'EOF'
+root:x:0:
+tty:x:5:
+users:x:100:
+alice:x:1000:
+nogroup:x:65534:
+EOF
+cat >"$root/etc/shadow" <<'EOF'
+root:*:19000:0:99999:7:::
+alice:!:19000:0:99999:7:::
+nobody:*:19000:0:99999:7:::
+EOF
+chmod 0600 "$root/etc/shadow"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$root/etc/hosts"
+echo "mcd-guest" >"$root/etc/hostname"
+install -m 0755 "$TESTBED_DIR/guest-init" "$root/init"
+
+if [ "$(id -u)" -eq 0 ]; then
+	chown 1000:1000 "$root/home/alice"
+	mknod -m 0600 "$root/dev/console" c 5 1
+	mknod -m 0666 "$root/dev/null" c 1 3
+fi
+chmod 0750 "$root/home/alice"
+
+rm -rf "$out/root"
+mv "$root" "$out/root"
+stamp_write "$out" "$stamp"
+echo "$out/root"
