@@ -1,0 +1,13 @@
+# mcd-toolstack: the dom0 CLI and service.
+TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
+	dom0/mcd-toolstack/log.c
+TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
+	dom0/mcd-toolstack/daemon.c dom0/mcd-toolstack/session.c \
+	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c
+TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
+
+BINS += $(O)/bin/mcd-toolstack
+
+$(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CRYPTO_LIBS) -lpthread

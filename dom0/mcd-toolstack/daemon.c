@@ -1,0 +1,631 @@
+/*
+ * daemon.c - the dom0 service's loop, jobs, control clients and recovery.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "daemon.h"
+#include "domain.h"
+#include "log.h"
+#include "mcd_chan.h"
+#include "mcd_xs.h"
+#include "store.h"
+
+#define MAX_POLL 1024
+#define WATCH_RELEASE "release"
+
+long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* ---- jobs: slow libxl calls off the poll loop ---- */
+
+enum job_kind { JOB_CREATE, JOB_DESTROY };
+
+struct job {
+	enum job_kind kind;
+	struct daemon *d;
+	struct session *s;
+	libxl_domain_config *dc;
+	char name[64];
+	uint32_t domid;
+	int rc;
+	char err[256];
+};
+
+static void *job_thread(void *arg)
+{
+	struct job *j = arg;
+
+	if (j->kind == JOB_CREATE)
+		j->rc = domain_create(j->d->xen, j->dc, j->name, &j->domid,
+				      j->err, sizeof(j->err));
+	else
+		j->rc = domain_destroy(j->d->xen, j->domid);
+	/* A pointer is smaller than PIPE_BUF, so the write is atomic. */
+	if (write(j->d->job_pipe[1], &j, sizeof(j)) != sizeof(j))
+		fatal("job pipe");
+	return NULL;
+}
+
+static void job_start(struct daemon *d, struct job *j)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+
+	j->d = d;
+	j->s->job_running = 1;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, job_thread, j) != 0) {
+		/* Run it inline rather than lose it. */
+		job_thread(j);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+void daemon_job_create(struct daemon *d, struct session *s)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		fatal("out of memory");
+	j->kind = JOB_CREATE;
+	j->s = s;
+	j->dc = &s->dc;
+	snprintf(j->name, sizeof(j->name), MCD_DOMAIN_PREFIX "%s", s->sid);
+	job_start(d, j);
+}
+
+void daemon_job_destroy(struct daemon *d, struct session *s)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		fatal("out of memory");
+	j->kind = JOB_DESTROY;
+	j->s = s;
+	j->domid = (uint32_t)s->domid;
+	log_info("session %s: destroying domain %d", s->sid, s->domid);
+	job_start(d, j);
+}
+
+static void jobs_done(struct daemon *d)
+{
+	struct job *j;
+
+	while (read(d->job_pipe[0], &j, sizeof(j)) == sizeof(j)) {
+		if (j->kind == JOB_CREATE) {
+			session_created(d, j->s, j->rc, j->domid, j->err);
+		} else {
+			if (j->rc < 0)
+				log_warnx("session %s: destroying domain %u failed",
+					  j->s->sid, j->domid);
+			session_destroyed(d, j->s);
+		}
+		free(j);
+	}
+}
+
+/* ---- control clients ---- */
+
+static void client_close(struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	close(c->fd);
+	c->fd = -1;
+	if (c->s) {
+		if (c->s->waiter == c)
+			c->s->waiter = NULL;
+		if (c->s->end_waiter == c)
+			c->s->end_waiter = NULL;
+		c->s = NULL;
+	}
+}
+
+void client_reply(struct daemon *d, struct client *c, uint32_t type,
+		  const char *const *strs, unsigned n)
+{
+	(void)d;
+	if (c->dead)
+		return;
+	ctl_send(c->fd, type, strs, n);
+	client_close(c);
+}
+
+void client_progress(struct client *c, const char *fmt, ...)
+{
+	char line[512];
+	const char *s = line;
+	va_list ap;
+
+	if (c->dead)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ctl_send(c->fd, CTL_PROGRESS, &s, 1);
+}
+
+static void reply_error(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void reply_error(struct client *c, const char *fmt, ...)
+{
+	char line[512];
+	const char *s = line;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ctl_send(c->fd, CTL_ERROR, &s, 1);
+	client_close(c);
+}
+
+static int new_session_id(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
+{
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned char r[MCD_SESSION_ID_LEN / 2];
+		struct store_rec rec;
+
+		if (RAND_bytes(r, sizeof(r)) != 1)
+			return -1;
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(sid + 2 * i, 3, "%02x", r[i]);
+		if (store_read(d->xs, sid, &rec) < 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Validate a launch request completely before anything is created, so a
+ * bad request never leaves a half-made domain. */
+static void handle_launch(struct daemon *d, struct client *c,
+			  const struct ctl_msg *m)
+{
+	struct store_rec rec = { .domid = -1 };
+	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH };
+	uint8_t frame[MCD_MAX_FRAME];
+	struct session *s;
+	char err[512];
+	unsigned argc;
+
+	if (m->nstr < 4)
+		return reply_error(c, "launch: template, user, display and program are required");
+	argc = m->nstr - 3;
+	if (!template_name_valid(m->str[0], err, sizeof(err)))
+		return reply_error(c, "%s", err);
+	if (!mcd_valid_user(m->str[1]))
+		return reply_error(c, "invalid user name '%.40s': use [a-z_][a-z0-9_-]{0,31}, not root",
+				   m->str[1]);
+	if (!mcd_valid_display(m->str[2]))
+		return reply_error(c, "invalid display '%.70s': use host:N or host:N.M",
+				   m->str[2]);
+	if (!mcd_valid_program(m->str[3]))
+		return reply_error(c, "invalid program '%.100s': give an absolute path without . or ..",
+				   m->str[3]);
+	if (argc > MCD_MAX_ARGS)
+		return reply_error(c, "too many arguments (%u, at most %d)", argc,
+				   MCD_MAX_ARGS);
+	probe.u.launch.session_id = "0000000000000000";
+	probe.u.launch.user = m->str[1];
+	probe.u.launch.display = m->str[2];
+	probe.u.launch.argc = argc;
+	for (unsigned i = 0; i < argc; i++)
+		probe.u.launch.argv[i] = m->str[3 + i];
+	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
+		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
+				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
+	if (new_session_id(d, rec.sid) < 0)
+		return reply_error(c, "cannot make a session id");
+
+	s = session_new(d, rec.sid);
+	if (!s)
+		return reply_error(c, "out of memory");
+	if (template_load(d->template_dir, m->str[0], &s->tmpl, &s->dc, err,
+			  sizeof(err)) < 0) {
+		session_free(d, s);
+		return reply_error(c, "%s", err);
+	}
+	s->have_dc = 1;
+	snprintf(s->user, sizeof(s->user), "%s", m->str[1]);
+	snprintf(s->display, sizeof(s->display), "%s", m->str[2]);
+	s->argv = calloc(argc + 1, sizeof(char *));
+	for (unsigned i = 0; s->argv && i < argc; i++)
+		if (!(s->argv[i] = strdup(m->str[3 + i])))
+			fatal("out of memory");
+	if (!s->argv)
+		fatal("out of memory");
+	s->waiter = c;
+	c->s = s;
+
+	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
+		 rec.sid);
+	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
+	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
+	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
+	store_quote_argv(rec.command, sizeof(rec.command),
+			 (const char *const *)s->argv);
+	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CREATING);
+	rec.created = (long long)time(NULL);
+	if (store_create(d->xs, &rec) < 0) {
+		session_free(d, s);
+		return reply_error(c, "cannot record the session in XenStore");
+	}
+	s->st = S_CREATING;
+	log_info("session %s: launching %s for %s on %s from template %s",
+		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
+	client_progress(c, "session %s: creating domain from template %s",
+			s->sid, s->tmpl.name);
+	daemon_job_create(d, s);
+}
+
+static struct session *find_session(struct daemon *d, const char *sid)
+{
+	for (struct session *s = d->sessions; s; s = s->next)
+		if (strcmp(s->sid, sid) == 0)
+			return s;
+	return NULL;
+}
+
+static void handle_end(struct daemon *d, struct client *c,
+		       const struct ctl_msg *m)
+{
+	struct session *s;
+
+	if (m->nstr != 1 || !mcd_valid_session_id(m->str[0]))
+		return reply_error(c, "end: invalid session id");
+	s = find_session(d, m->str[0]);
+	if (!s)
+		return reply_error(c, "no session %s", m->str[0]);
+	if (s->end_waiter)
+		return reply_error(c, "session %s is already being ended", s->sid);
+	s->end_waiter = c;
+	c->s = s;
+	log_info("session %s: end requested", s->sid);
+	session_end(d, s);
+}
+
+static void client_readable(struct daemon *d, struct client *c)
+{
+	struct ctl_msg *m = malloc(sizeof(*m));
+	int r;
+
+	if (!m)
+		fatal("out of memory");
+	r = ctl_rx_read(c->fd, &c->rx, m);
+	if (r < 0) {
+		struct session *s = c->s;
+
+		/* A CLI that gives up on a launch takes the launch with it. */
+		if (s && s->waiter == c && s->st != S_RUNNING) {
+			client_close(c);
+			session_fail(d, s, "launch cancelled by the client");
+		}
+		client_close(c);
+	} else if (r > 0 && c->s) {
+		reply_error(c, "one request per connection");
+	} else if (r > 0 && m->type == CTL_LAUNCH) {
+		handle_launch(d, c, m);
+	} else if (r > 0 && m->type == CTL_END) {
+		handle_end(d, c, m);
+	} else if (r > 0) {
+		reply_error(c, "unknown request %u", m->type);
+	}
+	free(m);
+}
+
+static void accept_client(struct daemon *d)
+{
+	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct client *c;
+
+	if (fd < 0)
+		return;
+	if (!ctl_peer_is_root(fd)) {
+		ctl_sendf(fd, CTL_ERROR, "permission denied: only root may use mcd-toolstack");
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->next = d->clients;
+	d->clients = c;
+}
+
+static void sweep_clients(struct daemon *d)
+{
+	struct client **pp = &d->clients;
+
+	while (*pp) {
+		struct client *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
+/* ---- recovery after a restart ---- */
+
+struct orphan_ctx {
+	struct daemon *d;
+};
+
+static void reap_orphan(uint32_t domid, const char *name, void *arg)
+{
+	struct orphan_ctx *o = arg;
+	const char *sid = name + strlen(MCD_DOMAIN_PREFIX);
+
+	for (struct session *s = o->d->sessions; s; s = s->next)
+		if (s->domid == (int)domid && strcmp(s->sid, sid) == 0)
+			return;
+	log_warnx("domain %u (%s) has no session: destroying it", domid, name);
+	domain_destroy(o->d->xen, domid);
+}
+
+/* Rebuild sessions from XenStore: reconnect to live ones, clean up the
+ * rest, and destroy MCD domains that no session owns. */
+static void recover(struct daemon *d)
+{
+	struct orphan_ctx o = { d };
+	unsigned n;
+	char **ids = store_list(d->xs, &n);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct store_rec r;
+		struct session *s;
+		char name[64], want[64];
+
+		if (store_read(d->xs, ids[i], &r) < 0)
+			goto next;
+		snprintf(want, sizeof(want), MCD_DOMAIN_PREFIX "%s", r.sid);
+		if (r.domid < 0 || strcmp(r.state, MCD_SESSION_STATE_CREATING) == 0 ||
+		    domain_exists(d->xen, (uint32_t)r.domid, name, sizeof(name)) != 1 ||
+		    strcmp(name, want) != 0) {
+			log_warnx("session %s: interrupted or its domain is gone, cleaning up",
+				  r.sid);
+			store_remove(d->xs, r.sid);
+			goto next;
+		}
+		s = session_new(d, r.sid);
+		if (!s)
+			fatal("out of memory");
+		s->recovered = 1;
+		s->domid = r.domid;
+		snprintf(s->user, sizeof(s->user), "%s", r.user);
+		snprintf(s->display, sizeof(s->display), "%s", r.display);
+		snprintf(s->tmpl.name, sizeof(s->tmpl.name), "%s", r.template);
+		s->tmpl.agent_timeout_s = 60;
+		s->st = S_CONNECTING;
+		s->deadline = now_ms() + 60000;
+		s->next_try = now_ms();
+		log_info("session %s: recovered (domain %d, %s)", s->sid, s->domid,
+			 r.state);
+next:
+		free(ids[i]);
+	}
+	free(ids);
+	domain_list_prefixed(d->xen, MCD_DOMAIN_PREFIX, reap_orphan, &o);
+}
+
+/* ---- the loop ---- */
+
+static volatile sig_atomic_t got_term;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	got_term = 1;
+}
+
+static void check_domains(struct daemon *d)
+{
+	char **w;
+	unsigned n;
+	int release = 0;
+
+	while ((w = xs_check_watch(d->xs)) != NULL) {
+		if (strcmp(w[XS_WATCH_TOKEN], WATCH_RELEASE) == 0)
+			release = 1;
+		free(w);
+	}
+	(void)n;
+	if (!release)
+		return;
+	for (struct session *s = d->sessions, *next; s; s = next) {
+		next = s->next;
+		session_check_domain(d, s);
+	}
+}
+
+static int poll_timeout(struct daemon *d, long now)
+{
+	long t = 1000;
+
+	for (struct session *s = d->sessions; s; s = s->next) {
+		if (s->st == S_CONNECTING && !s->chan && s->next_try - now < t)
+			t = s->next_try - now;
+		if (s->deadline && s->st != S_RUNNING && s->deadline - now < t)
+			t = s->deadline - now;
+	}
+	return t < 0 ? 0 : (int)t;
+}
+
+static void loop(struct daemon *d)
+{
+	struct pollfd pfd[MAX_POLL];
+	void *who[MAX_POLL];
+	int kind[MAX_POLL];
+
+	while (!got_term) {
+		int n = 0;
+		long now = now_ms();
+
+		pfd[n] = (struct pollfd){ d->listen_fd, POLLIN, 0 }; kind[n++] = 0;
+		pfd[n] = (struct pollfd){ d->job_pipe[0], POLLIN, 0 }; kind[n++] = 1;
+		pfd[n] = (struct pollfd){ xs_fileno(d->xs), POLLIN, 0 }; kind[n++] = 2;
+		for (struct client *c = d->clients; c && n < MAX_POLL; c = c->next) {
+			if (c->dead)
+				continue;
+			pfd[n] = (struct pollfd){ c->fd, POLLIN, 0 };
+			who[n] = c;
+			kind[n++] = 3;
+		}
+		for (struct session *s = d->sessions; s && n < MAX_POLL; s = s->next) {
+			if (!s->chan)
+				continue;
+			pfd[n] = (struct pollfd){ mcd_chan_fd(s->chan), POLLIN, 0 };
+			who[n] = s;
+			kind[n++] = 4;
+		}
+		if (poll(pfd, (nfds_t)n, poll_timeout(d, now)) < 0 && errno != EINTR)
+			fatal("poll");
+		for (int i = 0; i < n; i++) {
+			if (!pfd[i].revents)
+				continue;
+			switch (kind[i]) {
+			case 0: accept_client(d); break;
+			case 1: jobs_done(d); break;
+			case 2: check_domains(d); break;
+			case 3: client_readable(d, who[i]); break;
+			case 4: {
+				/* The session may have been freed by an
+				 * earlier event of this round. */
+				for (struct session *s = d->sessions; s; s = s->next)
+					if (s == who[i]) {
+						session_readable(d, s);
+						break;
+					}
+				break;
+			}
+			}
+		}
+		now = now_ms();
+		for (struct session *s = d->sessions, *next; s; s = next) {
+			next = s->next;
+			session_tick(d, s, now);
+		}
+		sweep_clients(d);
+	}
+}
+
+/* Only one service per dom0: the lock lives as long as the process. */
+static int take_lock(const char *socket_path)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", socket_path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return -1;
+	return fd;
+}
+
+static void write_pidfile(const char *socket_path)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.pid", socket_path);
+	f = fopen(path, "w");
+	if (f) {
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+}
+
+int daemon_main(const char *socket_path, const char *template_dir,
+		int foreground, const char *log_file)
+{
+	struct daemon d = { .template_dir = template_dir, .listen_fd = -1 };
+	char dir[256], *slash;
+	int lock_fd;
+
+	snprintf(dir, sizeof(dir), "%s", socket_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0700);
+	}
+	lock_fd = take_lock(socket_path);
+	if (lock_fd < 0) {
+		log_warnx("another mcd-toolstack daemon is running (%s.lock)",
+			  socket_path);
+		return 1;
+	}
+	if (!foreground) {
+		int fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+		if (fd < 0) {
+			log_warn("cannot open log %s", log_file);
+			return 1;
+		}
+		if (daemon(0, 1) < 0)
+			fatal("daemon");
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+		fd = open("/dev/null", O_RDWR);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		close(fd);
+	}
+	write_pidfile(socket_path);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+
+	if (pipe2(d.job_pipe, O_CLOEXEC) < 0)
+		fatal("pipe");
+	fcntl(d.job_pipe[0], F_SETFL, O_NONBLOCK);
+	if (xen_open(&d.xen) < 0)
+		fatalx("cannot open libxl (is this dom0 of a Xen host?)");
+	d.xs = xs_open(0);
+	if (!d.xs)
+		fatal("cannot open XenStore");
+	if (store_init(d.xs) < 0)
+		fatalx("cannot prepare %s in XenStore", MCD_XS_ROOT);
+	if (!xs_watch(d.xs, "@releaseDomain", WATCH_RELEASE))
+		fatal("cannot watch @releaseDomain");
+	recover(&d);
+	d.listen_fd = ctl_listen(socket_path);
+	if (d.listen_fd < 0)
+		fatal("cannot listen on %s", socket_path);
+	log_info("service ready on %s (templates in %s)", socket_path,
+		 template_dir);
+	loop(&d);
+
+	/* Sessions live on without us: the next service reconnects to them. */
+	log_info("service stopping; %s", d.sessions ? "sessions keep running"
+						   : "no sessions");
+	unlink(socket_path);
+	close(lock_fd);
+	return 0;
+}

@@ -1,0 +1,114 @@
+/*
+ * daemon.h - the dom0 service: owns the vchans, the sessions and the domains.
+ *
+ * One thread runs a poll loop over the control socket, the CLI clients, each
+ * session's channel and XenStore's watch fd.  libxl's slow calls (creating
+ * and destroying domains) run in short-lived job threads that report back
+ * through a pipe, so one slow domain never stalls the others.  XenStore is
+ * the durable state; a restarted service rebuilds its sessions from it.
+ */
+#ifndef MCD_DAEMON_H
+#define MCD_DAEMON_H
+
+#include <libxl.h>
+#include <stdint.h>
+
+#include "ctl.h"
+#include "mcd_proto.h"
+#include "template.h"
+
+struct mcd_chan;
+struct mcd_xen;
+struct xs_handle;
+
+enum session_state {
+	S_CREATING,   /* create job running */
+	S_CONNECTING, /* domain up, waiting for the agent's vchan */
+	S_HELLO,      /* connected, waiting for HELLO and STATUS */
+	S_LAUNCHING,  /* LAUNCH sent, waiting for STARTED or FAILED */
+	S_RUNNING,    /* app running */
+	S_STOPPING,   /* STOP sent, waiting for EXITED */
+	S_DESTROYING, /* destroy job running, or about to be */
+};
+
+struct client;
+
+struct session {
+	struct session *next;
+	char sid[MCD_SESSION_ID_LEN + 1];
+	enum session_state st;
+	int recovered;          /* rebuilt after a restart: never LAUNCH */
+	int domid;              /* -1 until created */
+	struct mcd_template tmpl;
+	libxl_domain_config dc; /* valid while S_CREATING */
+	int have_dc;
+	char user[MCD_MAX_USER_LEN + 1];
+	char display[MCD_MAX_DISPLAY_LEN + 1];
+	char **argv;            /* NULL-terminated copy, for the LAUNCH */
+	struct mcd_chan *chan;
+	struct mcd_rx *rx;
+	int hello_done;
+	long deadline;          /* ms, monotonic: give up on this state */
+	long next_try;          /* ms: next vchan connect attempt */
+	int job_running;
+	int end_after_create;   /* ended while the create job ran */
+	char error[256];        /* why the session failed, for the waiter */
+	struct client *waiter;  /* CLI waiting for the launch result */
+	struct client *end_waiter; /* CLI waiting for `end` */
+};
+
+struct client {
+	struct client *next;
+	int fd;
+	int dead;
+	struct ctl_rx rx;
+	struct session *s;      /* the session this client waits on */
+};
+
+struct daemon {
+	struct mcd_xen *xen;
+	struct xs_handle *xs;
+	const char *template_dir;
+	int listen_fd;
+	int job_pipe[2];
+	struct session *sessions;
+	struct client *clients;
+	int stop;
+};
+
+/* Monotonic clock in milliseconds. */
+long now_ms(void);
+
+/* session.c: the per-session state machine. */
+struct session *session_new(struct daemon *d, const char *sid);
+void session_free(struct daemon *d, struct session *s);
+/* Give up on the session: tell any waiter why, destroy its domain. */
+void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* End it cleanly: STOP the app if it runs, then destroy the domain. */
+void session_end(struct daemon *d, struct session *s);
+/* The create job finished. */
+void session_created(struct daemon *d, struct session *s, int rc,
+		     uint32_t domid, const char *err);
+/* The destroy job finished: remove the record and free the session. */
+void session_destroyed(struct daemon *d, struct session *s);
+/* Timers: connect retries and deadlines. */
+void session_tick(struct daemon *d, struct session *s, long now);
+/* Its channel's fd is readable. */
+void session_readable(struct daemon *d, struct session *s);
+/* The domain may have gone (XenStore @releaseDomain fired). */
+void session_check_domain(struct daemon *d, struct session *s);
+
+/* daemon.c: jobs and replies. */
+void daemon_job_create(struct daemon *d, struct session *s);
+void daemon_job_destroy(struct daemon *d, struct session *s);
+void client_reply(struct daemon *d, struct client *c, uint32_t type,
+		  const char *const *strs, unsigned n);
+void client_progress(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Entry point of `mcd-toolstack daemon`. */
+int daemon_main(const char *socket_path, const char *template_dir,
+		int foreground, const char *log_file);
+
+#endif /* MCD_DAEMON_H */

@@ -1,0 +1,491 @@
+/*
+ * main.c - mcd-toolstack: the command table and the CLI commands.
+ *
+ * launch and end are requests to the dom0 service (started on demand);
+ * sessions and show read XenStore directly, so they work even while the
+ * service is down.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenstore.h>
+
+#include "ctl.h"
+#include "daemon.h"
+#include "log.h"
+#include "mcd_proto.h"
+#include "store.h"
+#include "template.h"
+
+#define LOG_FILE_DEFAULT "/var/log/mcd-toolstack.log"
+
+static const char *socket_path = CTL_SOCKET_DEFAULT;
+static const char *tmpl_dir;
+static int verbose;
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static int usage_error(const struct cmd *c, const char *what)
+{
+	fprintf(stderr, "mcd-toolstack %s: %s\nusage: mcd-toolstack %s\n",
+		c->name, what, c->usage);
+	return 2;
+}
+
+static int want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
+
+/* ---- talking to the service ---- */
+
+static int start_service(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char *args[] = { "mcd-toolstack", "--socket", (char *)socket_path,
+				 "--template-dir", (char *)tmpl_dir, "daemon", NULL };
+
+		execv("/proc/self/exe", args);
+		_exit(127);
+	}
+	/* The service detaches itself; this child exits once it has. */
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
+/* Connect to the service, starting it if nobody listens. */
+static int service_connect(void)
+{
+	int fd = ctl_connect(socket_path);
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT && errno != ECONNREFUSED) {
+		log_warn("cannot reach the service at %s", socket_path);
+		return -1;
+	}
+	if (start_service() < 0) {
+		log_warnx("cannot start the service (see %s)", LOG_FILE_DEFAULT);
+		return -1;
+	}
+	for (int i = 0; i < 100; i++) {
+		fd = ctl_connect(socket_path);
+		if (fd >= 0)
+			return fd;
+		usleep(100000);
+	}
+	log_warnx("the service did not come up at %s (see %s)", socket_path,
+		  LOG_FILE_DEFAULT);
+	return -1;
+}
+
+/* Send one request, print progress, return the final reply in *m. */
+static int service_request(uint32_t type, const char *const *strs, unsigned n,
+			   struct ctl_msg *m)
+{
+	int fd = service_connect();
+
+	if (fd < 0)
+		return -1;
+	if (ctl_send(fd, type, strs, n) < 0) {
+		log_warn("cannot send the request");
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		if (ctl_recv(fd, m) < 0) {
+			log_warnx("the service closed the connection (see %s)",
+				  LOG_FILE_DEFAULT);
+			close(fd);
+			return -1;
+		}
+		if (m->type == CTL_PROGRESS && m->nstr == 1) {
+			if (verbose >= 0)
+				fprintf(stderr, "mcd-toolstack: %s\n", m->str[0]);
+			continue;
+		}
+		break;
+	}
+	close(fd);
+	if (m->type == CTL_ERROR) {
+		log_warnx("%s", m->nstr ? m->str[0] : "unknown error");
+		return -1;
+	}
+	return m->type == CTL_DONE ? 0 : -1;
+}
+
+/* ---- JSON output ---- */
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void json_rec(const struct store_rec *r)
+{
+	printf("{\"session\":");
+	json_str(r->sid);
+	printf(",\"domid\":%d,\"domain_name\":", r->domid);
+	json_str(r->domain_name);
+	printf(",\"template\":");
+	json_str(r->template);
+	printf(",\"user\":");
+	json_str(r->user);
+	printf(",\"display\":");
+	json_str(r->display);
+	printf(",\"command\":");
+	json_str(r->command);
+	printf(",\"state\":");
+	json_str(r->state);
+	printf(",\"created\":%lld,\"pid\":%d,\"exit_status\":", r->created, r->pid);
+	json_str(r->exit_status);
+	printf(",\"error\":");
+	json_str(r->error);
+	putchar('}');
+}
+
+/* ---- commands ---- */
+
+static int cmd_launch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "template", required_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "display", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *c = find_cmd("launch");
+	const char *tmpl = NULL, *user = NULL, *display = NULL;
+	const char *req[CTL_MAX_STRS];
+	struct ctl_msg *m;
+	int json = 0, o, rc;
+	unsigned n = 0;
+
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "+t:u:d:", opts, NULL)) != -1) {
+		switch (o) {
+		case 't': tmpl = optarg; break;
+		case 'u': user = optarg; break;
+		case 'd': display = optarg; break;
+		case 'j': json = 1; break;
+		default: return usage_error(c, "unknown option");
+		}
+	}
+	if (!tmpl || !user || !display)
+		return usage_error(c, "--template, --user and --display are required");
+	if (optind >= argc)
+		return usage_error(c, "no program given after --");
+	if (argc - optind > MCD_MAX_ARGS)
+		return usage_error(c, "too many arguments");
+	req[n++] = tmpl;
+	req[n++] = user;
+	req[n++] = display;
+	for (int i = optind; i < argc; i++)
+		req[n++] = argv[i];
+
+	m = malloc(sizeof(*m));
+	if (!m)
+		fatal("out of memory");
+	rc = service_request(CTL_LAUNCH, req, n, m);
+	if (rc == 0 && m->nstr == 3) {
+		if (json)
+			printf("{\"session\":\"%s\",\"domid\":%s,\"pid\":%s}\n",
+			       m->str[0], m->str[1], m->str[2]);
+		else
+			printf("%s\n", m->str[0]);
+	}
+	free(m);
+	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_end(int argc, char **argv)
+{
+	const struct cmd *c = find_cmd("end");
+	const char *sid;
+	struct ctl_msg *m;
+	int rc;
+
+	if (argc != 2)
+		return usage_error(c, "exactly one session id is required");
+	sid = argv[1];
+	if (!mcd_valid_session_id(sid)) {
+		log_warnx("invalid session id '%.40s' (16 lowercase hex digits)", sid);
+		return 1;
+	}
+	m = malloc(sizeof(*m));
+	if (!m)
+		fatal("out of memory");
+	rc = service_request(CTL_END, &sid, 1, m);
+	free(m);
+	if (rc == 0)
+		printf("session %s ended\n", sid);
+	return rc == 0 ? 0 : 1;
+}
+
+static struct xs_handle *open_store(void)
+{
+	struct xs_handle *xs = xs_open(XS_OPEN_READONLY);
+
+	if (!xs)
+		log_warn("cannot open XenStore (run as root in dom0)");
+	return xs;
+}
+
+static int parse_json_flag(const struct cmd *c, int argc, char **argv,
+			   int *json, int npos, char **pos)
+{
+	int k = 0;
+
+	*json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			*json = 1;
+		else if (argv[i][0] == '-')
+			return usage_error(c, "unknown option");
+		else if (k < npos)
+			pos[k++] = argv[i];
+		else
+			return usage_error(c, "too many arguments");
+	}
+	if (k != npos)
+		return usage_error(c, "a session id is required");
+	return 0;
+}
+
+static int cmd_sessions(int argc, char **argv)
+{
+	struct xs_handle *xs;
+	unsigned n;
+	char **ids;
+	int json, rc = parse_json_flag(find_cmd("sessions"), argc, argv, &json, 0, NULL);
+
+	if (rc)
+		return rc;
+	xs = open_store();
+	if (!xs)
+		return 1;
+	ids = store_list(xs, &n);
+	if (json)
+		putchar('[');
+	else
+		printf("%-16s %5s %-12s %-10s %-16s %-10s %s\n", "SESSION", "DOMID",
+		       "TEMPLATE", "USER", "DISPLAY", "STATE", "COMMAND");
+	for (unsigned i = 0, k = 0; i < n; i++) {
+		struct store_rec r;
+
+		if (store_read(xs, ids[i], &r) == 0) {
+			if (json) {
+				if (k++)
+					putchar(',');
+				json_rec(&r);
+			} else {
+				printf("%-16s %5d %-12s %-10s %-16s %-10s %s\n", r.sid,
+				       r.domid, r.template, r.user, r.display,
+				       r.state, r.command);
+			}
+		}
+		free(ids[i]);
+	}
+	if (json)
+		printf("]\n");
+	free(ids);
+	xs_close(xs);
+	return 0;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	char *sid;
+	struct xs_handle *xs;
+	struct store_rec r;
+	int json, rc = parse_json_flag(find_cmd("show"), argc, argv, &json, 1, &sid);
+
+	if (rc)
+		return rc;
+	if (!mcd_valid_session_id(sid)) {
+		log_warnx("invalid session id '%.40s' (16 lowercase hex digits)", sid);
+		return 1;
+	}
+	xs = open_store();
+	if (!xs)
+		return 1;
+	rc = store_read(xs, sid, &r);
+	xs_close(xs);
+	if (rc < 0) {
+		log_warnx("no session %s", sid);
+		return 1;
+	}
+	if (json) {
+		json_rec(&r);
+		putchar('\n');
+		return 0;
+	}
+	printf("session:     %s\ndomain:      %s (domid %d)\ntemplate:    %s\n"
+	       "user:        %s\ndisplay:     %s\ncommand:     %s\nstate:       %s\n"
+	       "created:     %lld\n",
+	       r.sid, r.domain_name, r.domid, r.template, r.user, r.display,
+	       r.command, r.state, r.created);
+	if (r.pid)
+		printf("pid:         %d\n", r.pid);
+	if (r.exit_status[0])
+		printf("exit-status: %s\n", r.exit_status);
+	if (r.error[0])
+		printf("error:       %s\n", r.error);
+	return 0;
+}
+
+static int cmd_daemon(int argc, char **argv)
+{
+	const struct cmd *c = find_cmd("daemon");
+	const char *log_file = LOG_FILE_DEFAULT;
+	int foreground = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f"))
+			foreground = 1;
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
+			log_file = argv[++i];
+		else
+			return usage_error(c, "unknown argument");
+	}
+	log_init("mcd-toolstack", 0, verbose);
+	return daemon_main(socket_path, tmpl_dir, foreground, log_file);
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "launch", cmd_launch,
+	  "launch --template NAME --user USER --display HOST:N [--json] -- PROGRAM [ARG...]",
+	  "start PROGRAM as USER in a new disposable domain; prints the session id" },
+	{ "sessions", cmd_sessions, "sessions [--json]",
+	  "list the sessions recorded in XenStore" },
+	{ "show", cmd_show, "show SESSION [--json]", "show one session" },
+	{ "end", cmd_end, "end SESSION",
+	  "stop the session's app, destroy its domain and remove its records" },
+	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE]",
+	  "run the dom0 service (started on demand by launch and end)" },
+	{ "help", cmd_help, "help [COMMAND]", "show help" },
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	const struct cmd *hit = NULL;
+	size_t len = strlen(name);
+
+	/* Exact name, or an unambiguous prefix. */
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+		if (len && !strncmp(cmds[i].name, name, len)) {
+			if (hit)
+				return NULL;
+			hit = &cmds[i];
+		}
+	}
+	return hit;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mcd-toolstack [-v] [--socket PATH] [--template-dir DIR] COMMAND [ARGS]\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-9s %s\n", cmds[i].name, cmds[i].help);
+	fprintf(f, "\n'mcd-toolstack COMMAND --help' shows a command's usage.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	c = find_cmd(argv[1]);
+	if (!c) {
+		log_warnx("unknown command '%s'", argv[1]);
+		return 2;
+	}
+	printf("usage: mcd-toolstack %s\n%s\n", c->usage, c->help);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "template-dir", required_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cmd *c;
+	int o;
+
+	log_init("mcd-toolstack", 0, 0);
+	while ((o = getopt_long(argc, argv, "+vqhs:T:", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': socket_path = optarg; break;
+		case 'T': tmpl_dir = optarg; break;
+		case 'v': verbose++; break;
+		case 'q': verbose = -1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!tmpl_dir)
+		tmpl_dir = template_dir();
+	log_init("mcd-toolstack", 0, verbose > 0 ? verbose : 0);
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = find_cmd(argv[optind]);
+	if (!c) {
+		log_warnx("unknown or ambiguous command '%s' (see mcd-toolstack help)",
+			  argv[optind]);
+		return 2;
+	}
+	if (want_help(argc - optind, argv + optind)) {
+		printf("usage: mcd-toolstack %s\n%s\n", c->usage, c->help);
+		return 0;
+	}
+	return c->fn(argc - optind, argv + optind);
+}

@@ -1,0 +1,454 @@
+/*
+ * session.c - one launch, from domain creation to destruction.
+ *
+ * Every byte from the guest arrives through mcd_rx_commit(), which validates
+ * it against the wire format (mcd_proto.c); this file only checks that each
+ * valid message makes sense in the session's current state and names this
+ * session.  Anything else is a protocol error that fails this session alone.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "daemon.h"
+#include "domain.h"
+#include "log.h"
+#include "mcd_chan.h"
+#include "mcd_xs.h"
+#include "store.h"
+
+#define CONNECT_RETRY_MS 250
+#define STOP_GRACE_MS 3000
+#define SEND_TIMEOUT_MS 2000
+/* After a restart the agent needs a moment to offer its vchan again. */
+#define RECONNECT_TIMEOUT_MS 60000
+
+struct session *session_new(struct daemon *d, const char *sid)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->rx = malloc(sizeof(*s->rx));
+	if (!s->rx) {
+		free(s);
+		return NULL;
+	}
+	mcd_rx_init(s->rx);
+	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	s->domid = -1;
+	s->next = d->sessions;
+	d->sessions = s;
+	return s;
+}
+
+static void drop_chan(struct session *s)
+{
+	mcd_chan_close(s->chan);
+	s->chan = NULL;
+	s->hello_done = 0;
+	mcd_rx_init(s->rx);
+}
+
+void session_free(struct daemon *d, struct session *s)
+{
+	struct session **pp;
+
+	for (pp = &d->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	drop_chan(s);
+	if (s->have_dc)
+		libxl_domain_config_dispose(&s->dc);
+	if (s->argv) {
+		for (char **a = s->argv; *a; a++)
+			free(*a);
+		free(s->argv);
+	}
+	if (s->waiter)
+		s->waiter->s = NULL;
+	if (s->end_waiter)
+		s->end_waiter->s = NULL;
+	free(s->rx);
+	free(s);
+}
+
+static void set_state(struct daemon *d, struct session *s,
+		      enum session_state st)
+{
+	static const char *const names[] = {
+		[S_CREATING] = MCD_SESSION_STATE_CREATING,
+		[S_CONNECTING] = MCD_SESSION_STATE_CONNECTING,
+		[S_HELLO] = MCD_SESSION_STATE_CONNECTING,
+		[S_LAUNCHING] = MCD_SESSION_STATE_CONNECTING,
+		[S_RUNNING] = MCD_SESSION_STATE_RUNNING,
+		[S_STOPPING] = MCD_SESSION_STATE_ENDING,
+		[S_DESTROYING] = MCD_SESSION_STATE_ENDING,
+	};
+
+	if (strcmp(names[s->st], names[st]) != 0 || st == S_CREATING)
+		store_set(d->xs, s->sid, MCD_XS_K_STATE, names[st]);
+	s->st = st;
+}
+
+/* Tear the domain down; the session is freed when the job reports. */
+static void start_destroy(struct daemon *d, struct session *s)
+{
+	drop_chan(s);
+	set_state(d, s, S_DESTROYING);
+	if (s->job_running) {
+		s->end_after_create = 1;
+		return;
+	}
+	if (s->domid < 0) {
+		session_destroyed(d, s);
+		return;
+	}
+	daemon_job_destroy(d, s);
+}
+
+void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->st == S_DESTROYING)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof(s->error), fmt, ap);
+	va_end(ap);
+	log_warnx("session %s (domain %d): %s", s->sid, s->domid, s->error);
+	store_set(d->xs, s->sid, MCD_XS_K_ERROR, s->error);
+	if (s->waiter) {
+		const char *e = s->error;
+
+		client_reply(d, s->waiter, CTL_ERROR, &e, 1);
+	}
+	start_destroy(d, s);
+}
+
+static int send_msg(struct daemon *d, struct session *s, struct mcd_msg *m)
+{
+	uint8_t buf[MCD_MAX_FRAME];
+	int n = mcd_encode(m, buf, sizeof(buf));
+
+	if (n < 0) {
+		session_fail(d, s, "cannot encode %s", mcd_msg_name(m->type));
+		return -1;
+	}
+	if (mcd_chan_send(s->chan, buf, (size_t)n, SEND_TIMEOUT_MS) < 0) {
+		session_fail(d, s, "agent did not take %s", mcd_msg_name(m->type));
+		return -1;
+	}
+	return 0;
+}
+
+void session_end(struct daemon *d, struct session *s)
+{
+	struct mcd_msg m = { .type = MCD_MSG_STOP };
+
+	if (s->st == S_DESTROYING || s->st == S_STOPPING)
+		return;
+	if (s->st != S_RUNNING || !s->chan) {
+		start_destroy(d, s);
+		return;
+	}
+	m.u.stop.grace_ms = STOP_GRACE_MS;
+	m.u.stop.session_id = s->sid;
+	if (send_msg(d, s, &m) < 0)
+		return;
+	set_state(d, s, S_STOPPING);
+	/* The agent kills the app after the grace time; allow for the report. */
+	s->deadline = now_ms() + STOP_GRACE_MS + 5000;
+}
+
+void session_created(struct daemon *d, struct session *s, int rc,
+		     uint32_t domid, const char *err)
+{
+	s->job_running = 0;
+	if (s->have_dc) {
+		libxl_domain_config_dispose(&s->dc);
+		s->have_dc = 0;
+	}
+	if (rc < 0) {
+		/* A failed create leaves no domain behind (domain_create). */
+		if (s->st != S_DESTROYING)
+			session_fail(d, s, "cannot create domain: %s", err);
+		else
+			session_destroyed(d, s);
+		return;
+	}
+	s->domid = (int)domid;
+	store_set_int(d->xs, s->sid, MCD_XS_K_DOMID, domid);
+	if (s->end_after_create || s->st == S_DESTROYING) {
+		daemon_job_destroy(d, s);
+		return;
+	}
+	log_info("session %s: domain %u created from %s", s->sid, domid,
+		 s->tmpl.name);
+	if (s->waiter)
+		client_progress(s->waiter, "domain %u (%s%s) created, waiting for its agent",
+				domid, MCD_DOMAIN_PREFIX, s->sid);
+	set_state(d, s, S_CONNECTING);
+	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
+	s->next_try = now_ms();
+}
+
+void session_destroyed(struct daemon *d, struct session *s)
+{
+	s->job_running = 0;
+	store_remove(d->xs, s->sid);
+	log_info("session %s ended%s%s", s->sid, s->error[0] ? ": " : "",
+		 s->error);
+	if (s->end_waiter) {
+		const char *sid = s->sid;
+
+		client_reply(d, s->end_waiter, CTL_DONE, &sid, 1);
+	}
+	session_free(d, s);
+}
+
+static void try_connect(struct daemon *d, struct session *s, long now)
+{
+	char path[96], node[128];
+	struct mcd_msg hello = { .type = MCD_MSG_HELLO };
+	unsigned len;
+	char *v;
+
+	s->next_try = now + CONNECT_RETRY_MS;
+	/* Cheap check first so a booting guest costs one read per try. */
+	snprintf(path, sizeof(path), "/local/domain/%d/" MCD_XS_GUEST_VCHAN,
+		 s->domid);
+	snprintf(node, sizeof(node), "%s/event-channel", path);
+	v = xs_read(d->xs, XBT_NULL, node, &len);
+	if (!v)
+		return;
+	free(v);
+	s->chan = mcd_chan_vchan_client(NULL, s->domid, path, NULL, 0);
+	if (!s->chan)
+		return;
+	if (mcd_chan_state(s->chan) != MCD_CHAN_OPEN) {
+		drop_chan(s);
+		return;
+	}
+	log_debug("session %s: vchan to domain %d connected", s->sid, s->domid);
+	hello.u.hello.version_min = MCD_PROTO_VERSION_MIN;
+	hello.u.hello.version_max = MCD_PROTO_VERSION_MAX;
+	hello.u.hello.role = MCD_ROLE_DOM0;
+	s->st = S_HELLO;
+	if (send_msg(d, s, &hello) < 0)
+		return;
+	session_readable(d, s);
+}
+
+void session_tick(struct daemon *d, struct session *s, long now)
+{
+	if (s->st == S_CONNECTING && !s->chan && now >= s->next_try)
+		try_connect(d, s, now);
+	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING)
+		return;
+	if (s->deadline && now >= s->deadline) {
+		if (s->st == S_STOPPING) {
+			log_warnx("session %s: app did not exit, destroying domain %d",
+				  s->sid, s->domid);
+			start_destroy(d, s);
+		} else if (s->st == S_LAUNCHING) {
+			session_fail(d, s, "agent did not report the app started within %u s",
+				     s->tmpl.agent_timeout_s);
+		} else {
+			session_fail(d, s, "agent did not answer within %u s",
+				     s->recovered ? RECONNECT_TIMEOUT_MS / 1000
+						  : s->tmpl.agent_timeout_s);
+		}
+	}
+}
+
+static int send_launch(struct daemon *d, struct session *s)
+{
+	struct mcd_msg m = { .type = MCD_MSG_LAUNCH };
+	struct mcd_launch *l = &m.u.launch;
+
+	l->session_id = s->sid;
+	l->user = s->user;
+	l->display = s->display;
+	for (l->argc = 0; s->argv[l->argc]; l->argc++)
+		l->argv[l->argc] = s->argv[l->argc];
+	if (send_msg(d, s, &m) < 0)
+		return -1;
+	s->st = S_LAUNCHING;
+	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
+	if (s->waiter)
+		client_progress(s->waiter, "agent ready, starting %s as %s",
+				s->argv[0], s->user);
+	return 0;
+}
+
+static void record_exit(struct daemon *d, struct session *s, int32_t code,
+			uint32_t sig)
+{
+	char v[32];
+
+	if (sig)
+		snprintf(v, sizeof(v), "signal %u", sig);
+	else
+		snprintf(v, sizeof(v), "code %d", code);
+	store_set(d->xs, s->sid, MCD_XS_K_EXIT, v);
+	log_info("session %s: app exited (%s)", s->sid, v);
+}
+
+/* The agent's STATUS after HELLO: what to do depends on whether this
+ * session is new or was rebuilt after a restart. */
+static void on_status(struct daemon *d, struct session *s,
+		      const struct mcd_status *st)
+{
+	if (!s->recovered) {
+		if (st->state != MCD_AGENT_IDLE) {
+			session_fail(d, s, "agent is not idle (%s)",
+				     mcd_agent_state_name(st->state));
+			return;
+		}
+		send_launch(d, s);
+		return;
+	}
+	if (st->state == MCD_AGENT_IDLE || strcmp(st->session_id, s->sid)) {
+		session_fail(d, s, "agent no longer runs this session");
+		return;
+	}
+	if (st->state == MCD_AGENT_EXITED) {
+		record_exit(d, s, st->exit_code, st->exit_signal);
+		start_destroy(d, s);
+		return;
+	}
+	store_set_int(d->xs, s->sid, MCD_XS_K_PID, st->pid);
+	set_state(d, s, S_RUNNING);
+	log_info("session %s: reconnected to domain %d, app pid %d", s->sid,
+		 s->domid, st->pid);
+}
+
+static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
+{
+	const char *sid = NULL;
+
+	switch (m->type) {
+	case MCD_MSG_STARTED: sid = m->u.started.session_id; break;
+	case MCD_MSG_EXITED: sid = m->u.exited.session_id; break;
+	case MCD_MSG_FAILED: sid = m->u.failed.session_id; break;
+	}
+	if (sid && strcmp(sid, s->sid) != 0) {
+		session_fail(d, s, "guest protocol error: %s names another session",
+			     mcd_msg_name(m->type));
+		return;
+	}
+	if (m->type == MCD_MSG_HELLO && !s->hello_done && s->st == S_HELLO) {
+		int v = mcd_hello_negotiate(&(struct mcd_hello){
+			.version_min = MCD_PROTO_VERSION_MIN,
+			.version_max = MCD_PROTO_VERSION_MAX }, &m->u.hello);
+
+		if (v < 0) {
+			session_fail(d, s, "agent speaks protocol %u..%u, we speak %d..%d",
+				     m->u.hello.version_min, m->u.hello.version_max,
+				     MCD_PROTO_VERSION_MIN, MCD_PROTO_VERSION_MAX);
+			return;
+		}
+		s->hello_done = 1;
+		return;
+	}
+	if (m->type == MCD_MSG_STATUS && s->hello_done && s->st == S_HELLO) {
+		on_status(d, s, &m->u.status);
+		return;
+	}
+	if (m->type == MCD_MSG_STARTED && s->st == S_LAUNCHING) {
+		char dom[16], pid[16];
+		const char *reply[] = { s->sid, dom, pid };
+
+		store_set_int(d->xs, s->sid, MCD_XS_K_PID, m->u.started.pid);
+		set_state(d, s, S_RUNNING);
+		log_info("session %s: %s running as %s (pid %d in domain %d)",
+			 s->sid, s->argv[0], s->user, m->u.started.pid, s->domid);
+		snprintf(dom, sizeof(dom), "%d", s->domid);
+		snprintf(pid, sizeof(pid), "%d", m->u.started.pid);
+		if (s->waiter)
+			client_reply(d, s->waiter, CTL_DONE, reply, 3);
+		return;
+	}
+	if (m->type == MCD_MSG_FAILED && s->st == S_LAUNCHING) {
+		session_fail(d, s, "agent refused the launch: %s (%s)",
+			     m->u.failed.reason, mcd_fail_name(m->u.failed.code));
+		return;
+	}
+	if (m->type == MCD_MSG_EXITED &&
+	    (s->st == S_RUNNING || s->st == S_STOPPING)) {
+		record_exit(d, s, m->u.exited.exit_code, m->u.exited.exit_signal);
+		start_destroy(d, s);
+		return;
+	}
+	session_fail(d, s, "guest protocol error: unexpected %s",
+		     mcd_msg_name(m->type));
+}
+
+void session_readable(struct daemon *d, struct session *s)
+{
+	char err[160];
+
+	if (!s->chan)
+		return;
+	if (mcd_chan_ready(s->chan) == MCD_CHAN_CLOSED)
+		goto closed;
+	/* Drain: the reader never takes more than the current frame, and
+	 * every frame is validated before it is acted on. */
+	while (s->chan && s->st != S_DESTROYING) {
+		struct mcd_msg m;
+		size_t want;
+		uint8_t *p = mcd_rx_space(s->rx, &want);
+		ssize_t n = mcd_chan_recv(s->chan, p, want);
+		int r;
+
+		if (n < 0)
+			goto closed;
+		if (n == 0)
+			return;
+		r = mcd_rx_commit(s->rx, (size_t)n, MCD_DIR_TO_DOM0, &m, err,
+				  sizeof(err));
+		if (r < 0) {
+			session_fail(d, s, "guest protocol error: %s", err);
+			return;
+		}
+		if (r > 0)
+			on_msg(d, s, &m);
+	}
+	return;
+closed:
+	drop_chan(s);
+	if (s->st == S_STOPPING || s->st == S_DESTROYING)
+		return;
+	if (s->st == S_RUNNING || s->recovered) {
+		/* The agent restarted or the guest is going away: reconnect
+		 * and let STATUS tell; domain death is noticed separately. */
+		log_warnx("session %s: agent channel closed, reconnecting", s->sid);
+		s->recovered = 1;
+		s->st = S_CONNECTING;
+		s->deadline = now_ms() + RECONNECT_TIMEOUT_MS;
+		s->next_try = now_ms() + CONNECT_RETRY_MS;
+		return;
+	}
+	session_fail(d, s, "agent closed the channel during the launch");
+}
+
+void session_check_domain(struct daemon *d, struct session *s)
+{
+	int st;
+
+	if (s->domid < 0 || s->st == S_DESTROYING || s->job_running)
+		return;
+	/* A crashed or shut-down domain lingers until someone destroys it:
+	 * that is us, since nobody else watches MCD's domains. */
+	st = domain_state(d->xen, (uint32_t)s->domid);
+	if (st == DOMAIN_GONE)
+		s->domid = -1; /* nothing left to destroy */
+	if (st == DOMAIN_GONE || st == DOMAIN_DEAD)
+		session_fail(d, s, "domain died");
+}

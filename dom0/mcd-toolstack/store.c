@@ -1,0 +1,234 @@
+/*
+ * store.c - session records in XenStore.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xenstore.h>
+
+#include "log.h"
+#include "mcd_proto.h"
+#include "mcd_xs.h"
+
+static void key_path(char *p, size_t n, const char *sid, const char *key)
+{
+	snprintf(p, n, MCD_XS_SESSIONS "/%s/%s", sid, key);
+}
+
+int store_init(struct xs_handle *xs)
+{
+	/* Owner dom0, no access for anyone else; children inherit it. */
+	struct xs_permissions perm = { .id = 0, .perms = XS_PERM_NONE };
+	static const char *const dirs[] = { MCD_XS_ROOT, MCD_XS_SESSIONS };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (!xs_mkdir(xs, XBT_NULL, dirs[i]) ||
+		    !xs_set_permissions(xs, XBT_NULL, dirs[i], &perm, 1)) {
+			log_warn("xenstore: cannot create %s", dirs[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int write_key(struct xs_handle *xs, xs_transaction_t t,
+		     const char *sid, const char *key, const char *value)
+{
+	char p[128];
+
+	key_path(p, sizeof(p), sid, key);
+	return xs_write(xs, t, p, value, strlen(value)) ? 0 : -1;
+}
+
+int store_create(struct xs_handle *xs, const struct store_rec *r)
+{
+	char created[32];
+	int tries;
+
+	snprintf(created, sizeof(created), "%lld", r->created);
+	for (tries = 0; tries < 5; tries++) {
+		xs_transaction_t t = xs_transaction_start(xs);
+		int bad = 0;
+
+		if (t == XBT_NULL)
+			break;
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_DOMNAME, r->domain_name);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_TEMPLATE, r->template);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_USER, r->user);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_DISPLAY, r->display);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_COMMAND, r->command);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_STATE, r->state);
+		bad |= write_key(xs, t, r->sid, MCD_XS_K_CREATED, created);
+		if (bad) {
+			xs_transaction_end(xs, t, true);
+			break;
+		}
+		if (xs_transaction_end(xs, t, false))
+			return 0;
+		if (errno != EAGAIN)
+			break;
+	}
+	log_warn("xenstore: cannot record session %s", r->sid);
+	return -1;
+}
+
+int store_set(struct xs_handle *xs, const char *sid, const char *key,
+	      const char *value)
+{
+	if (write_key(xs, XBT_NULL, sid, key, value) < 0) {
+		log_warn("xenstore: cannot set %s of session %s", key, sid);
+		return -1;
+	}
+	return 0;
+}
+
+int store_set_int(struct xs_handle *xs, const char *sid, const char *key,
+		  long long value)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%lld", value);
+	return store_set(xs, sid, key, v);
+}
+
+int store_remove(struct xs_handle *xs, const char *sid)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), MCD_XS_SESSIONS "/%s", sid);
+	if (!xs_rm(xs, XBT_NULL, p) && errno != ENOENT) {
+		log_warn("xenstore: cannot remove %s", p);
+		return -1;
+	}
+	return 0;
+}
+
+static void read_key(struct xs_handle *xs, const char *sid, const char *key,
+		     char *out, size_t outlen)
+{
+	char p[128];
+	unsigned len;
+	char *v;
+
+	out[0] = '\0';
+	key_path(p, sizeof(p), sid, key);
+	v = xs_read(xs, XBT_NULL, p, &len);
+	if (!v)
+		return;
+	snprintf(out, outlen, "%s", v);
+	free(v);
+}
+
+static long long read_num(struct xs_handle *xs, const char *sid,
+			  const char *key, long long dflt)
+{
+	char v[32], *end;
+	long long n;
+
+	read_key(xs, sid, key, v, sizeof(v));
+	if (!v[0])
+		return dflt;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	return (errno || *end) ? dflt : n;
+}
+
+int store_read(struct xs_handle *xs, const char *sid, struct store_rec *r)
+{
+	char p[128];
+	unsigned len;
+	char *v;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(p, sizeof(p), MCD_XS_SESSIONS "/%s", sid);
+	v = xs_read(xs, XBT_NULL, p, &len);
+	if (!v)
+		return -1;
+	free(v);
+	snprintf(r->sid, sizeof(r->sid), "%s", sid);
+	r->domid = (int)read_num(xs, sid, MCD_XS_K_DOMID, -1);
+	read_key(xs, sid, MCD_XS_K_DOMNAME, r->domain_name, sizeof(r->domain_name));
+	read_key(xs, sid, MCD_XS_K_TEMPLATE, r->template, sizeof(r->template));
+	read_key(xs, sid, MCD_XS_K_USER, r->user, sizeof(r->user));
+	read_key(xs, sid, MCD_XS_K_DISPLAY, r->display, sizeof(r->display));
+	read_key(xs, sid, MCD_XS_K_COMMAND, r->command, sizeof(r->command));
+	read_key(xs, sid, MCD_XS_K_STATE, r->state, sizeof(r->state));
+	r->created = read_num(xs, sid, MCD_XS_K_CREATED, 0);
+	r->pid = (int)read_num(xs, sid, MCD_XS_K_PID, 0);
+	read_key(xs, sid, MCD_XS_K_EXIT, r->exit_status, sizeof(r->exit_status));
+	read_key(xs, sid, MCD_XS_K_ERROR, r->error, sizeof(r->error));
+	return 0;
+}
+
+char **store_list(struct xs_handle *xs, unsigned *n)
+{
+	char **names = xs_directory(xs, XBT_NULL, MCD_XS_SESSIONS, n);
+	char **out;
+	unsigned k = 0;
+
+	if (!names) {
+		*n = 0;
+		return NULL;
+	}
+	/* xs_directory returns one allocation; hand out separate strings and
+	 * drop anything that is not a session id. */
+	out = calloc(*n + 1, sizeof(*out));
+	for (unsigned i = 0; out && i < *n; i++)
+		if (strlen(names[i]) == MCD_SESSION_ID_LEN)
+			out[k++] = strdup(names[i]);
+	free(names);
+	*n = k;
+	return out;
+}
+
+/* Characters that need no quoting in a POSIX shell word. */
+static int shell_safe(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789@%+=:,./-_", *s))
+			return 0;
+	return 1;
+}
+
+void store_quote_argv(char *out, size_t outlen, const char *const *argv)
+{
+	size_t len = 0;
+	int trunc = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; argv[i] && !trunc; i++) {
+		char word[MCD_XS_MAX_VALUE];
+		size_t w = 0;
+		const char *s = argv[i];
+
+		if (shell_safe(s)) {
+			w = (size_t)snprintf(word, sizeof(word), "%s", s);
+		} else {
+			word[w++] = '\'';
+			for (; *s && w < sizeof(word) - 6; s++) {
+				if (*s == '\'') {
+					memcpy(word + w, "'\\''", 4);
+					w += 4;
+				} else {
+					word[w++] = *s;
+				}
+			}
+			word[w++] = '\'';
+			word[w] = '\0';
+		}
+		if (len + (i ? 1 : 0) + w + 4 > outlen) {
+			trunc = 1;
+			break;
+		}
+		len += (size_t)snprintf(out + len, outlen - len, "%s%s",
+					i ? " " : "", word);
+	}
+	if (trunc)
+		snprintf(out + len, outlen - len, "...");
+}

@@ -1,0 +1,54 @@
+/*
+ * store.h - session records in XenStore (/mcd/sessions/<sid>/...).
+ *
+ * XenStore is the durable state of the dom0 service: a restarted service
+ * rebuilds its sessions from here, and admins read it with xenstore-ls.  Only
+ * dom0 can read or write /mcd (permission "n0"); the layout is documented in
+ * xenstore-schema/SCHEMA.md.  Each launch costs one transaction with a fixed
+ * number of writes, whatever the number of running sessions.
+ */
+#ifndef MCD_STORE_H
+#define MCD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xs_handle;
+
+/* One session as recorded in XenStore.  Missing keys read as "". */
+struct store_rec {
+	char sid[17];
+	int domid;              /* -1 until the domain exists */
+	char domain_name[32];
+	char template[65];
+	char user[33];
+	char display[65];
+	char command[1025];
+	char state[16];
+	long long created;
+	int pid;                /* 0 until started */
+	char exit_status[32];
+	char error[257];
+};
+
+/* Create /mcd and /mcd/sessions with dom0-only permissions. */
+int store_init(struct xs_handle *xs);
+/* Write a new session record in one transaction. */
+int store_create(struct xs_handle *xs, const struct store_rec *r);
+/* Set one key of a session. */
+int store_set(struct xs_handle *xs, const char *sid, const char *key,
+	      const char *value);
+int store_set_int(struct xs_handle *xs, const char *sid, const char *key,
+		  long long value);
+/* Remove a session's whole subtree; ok if it is already gone. */
+int store_remove(struct xs_handle *xs, const char *sid);
+/* Read one session; returns 0, or -1 if it does not exist. */
+int store_read(struct xs_handle *xs, const char *sid, struct store_rec *r);
+/* List session ids; returns a malloc'd array (free each and the array) and
+ * sets *n, or NULL with *n = 0. */
+char **store_list(struct xs_handle *xs, unsigned *n);
+/* Shell-quote argv into out (for the `command` node), truncating with
+ * "..." so it never exceeds outlen - 1 bytes. */
+void store_quote_argv(char *out, size_t outlen, const char *const *argv);
+
+#endif /* MCD_STORE_H */
