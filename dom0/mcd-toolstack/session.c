@@ -26,6 +26,8 @@
 /* After a restart the agent needs a moment to offer its vchan again. */
 #define RECONNECT_TIMEOUT_MS 60000
 
+static void drain(struct daemon *d, struct session *s);
+
 struct session *session_new(struct daemon *d, const char *sid)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -202,6 +204,12 @@ void session_destroyed(struct daemon *d, struct session *s)
 {
 	s->job_running = 0;
 	store_remove(d->xs, s->sid);
+	if (s->waiter) {
+		const char *e = s->error[0] ? s->error
+					    : "session ended before the app started";
+
+		client_reply(d, s->waiter, CTL_ERROR, &e, 1);
+	}
 	log_info("session %s ended%s%s", s->sid, s->error[0] ? ": " : "",
 		 s->error);
 	if (s->end_waiter) {
@@ -242,7 +250,7 @@ static void try_connect(struct daemon *d, struct session *s, long now)
 	s->st = S_HELLO;
 	if (send_msg(d, s, &hello) < 0)
 		return;
-	session_readable(d, s);
+	drain(d, s);
 }
 
 void session_tick(struct daemon *d, struct session *s, long now)
@@ -390,14 +398,13 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		     mcd_msg_name(m->type));
 }
 
-void session_readable(struct daemon *d, struct session *s)
+/* Read and act on every whole frame the agent has sent so far. */
+static void drain(struct daemon *d, struct session *s)
 {
 	char err[160];
 
 	if (!s->chan)
 		return;
-	if (mcd_chan_ready(s->chan) == MCD_CHAN_CLOSED)
-		goto closed;
 	/* Drain: the reader never takes more than the current frame, and
 	 * every frame is validated before it is acted on. */
 	while (s->chan && s->st != S_DESTROYING) {
@@ -436,6 +443,16 @@ closed:
 		return;
 	}
 	session_fail(d, s, "agent closed the channel during the launch");
+}
+
+void session_readable(struct daemon *d, struct session *s)
+{
+	if (!s->chan)
+		return;
+	/* Only after poll() said so: acknowledging the event reads the event
+	 * channel, which would block otherwise. */
+	mcd_chan_ready(s->chan);
+	drain(d, s);
 }
 
 void session_check_domain(struct daemon *d, struct session *s)
