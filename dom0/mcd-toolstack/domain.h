@@ -19,6 +19,8 @@
  *     wait() or waitpid(-1, ...);
  *   - keep SIGCHLD unblocked in at least one thread (blocking it in the
  *     worker threads is fine);
+ *   - expect EINTR from poll() and other slow calls on any thread when
+ *     one of libxl's children exits;
  *   - ignore SIGPIPE (libxl writes to sockets and pipes);
  *   - daemonize (fork) before xen_open; a child forked afterwards must exec
  *     at once or call libxl_postfork_child_noexec().

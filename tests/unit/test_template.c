@@ -309,6 +309,33 @@ test_readonly_disks(void **state)
 	libxl_domain_config_dispose(&dc);
 }
 
+/* Exactly what scripts/mcd-bake-template writes. */
+static void
+test_baked_format(void **state)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+
+	(void)state;
+	load_ok("# MCD guest template \"office\", made by mcd-bake-template.\n"
+	    "type = \"pv\"\n"
+	    "kernel = \"@K@\"\n"
+	    "ramdisk = \"@R@\"\n"
+	    "memory = 256\n"
+	    "vcpus = 1\n"
+	    "extra = \"console=hvc0 rdinit=/init # not a comment\"\n"
+	    "mcd_os = \"linux\"\n"
+	    "mcd_agent_timeout = 60\n"
+	    "# name = 'a comment, not a key'\n", &t, &dc);
+	assert_int_equal(t.memory_mb, 256);
+	assert_int_equal(t.agent_timeout_s, 60);
+	assert_string_equal(t.os, "linux");
+	assert_string_equal(dc.b_info.ramdisk, ramdisk);
+	assert_string_equal(dc.b_info.cmdline,
+	    "console=hvc0 rdinit=/init # not a comment");
+	libxl_domain_config_dispose(&dc);
+}
+
 /* --- names and files ---------------------------------------------------- */
 
 static void
@@ -648,6 +675,7 @@ main(void)
 		cmocka_unit_test(test_good_minimal),
 		cmocka_unit_test(test_good_mcd_keys),
 		cmocka_unit_test(test_readonly_disks),
+		cmocka_unit_test(test_baked_format),
 		cmocka_unit_test(test_unknown_template),
 		cmocka_unit_test(test_invalid_names),
 		cmocka_unit_test(test_not_a_file),
