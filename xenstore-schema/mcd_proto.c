@@ -23,10 +23,12 @@ struct msg_rule {
 
 #define BOTH (MCD_DIR_TO_GUEST | MCD_DIR_TO_DOM0)
 #define SID_BYTES (MCD_SESSION_ID_LEN + 1)
+/* The shortest valid LAUNCH strings: user "a", display ":0", argv[0] "/x". */
+#define LAUNCH_MIN_STRS (SID_BYTES + 2 + 3 + 3)
 
 static const struct msg_rule rules[] = {
 	{ MCD_MSG_HELLO, "HELLO", BOTH, 8, 8, 8 },
-	{ MCD_MSG_LAUNCH, "LAUNCH", MCD_DIR_TO_GUEST, 8, 8 + SID_BYTES + 2 + 3,
+	{ MCD_MSG_LAUNCH, "LAUNCH", MCD_DIR_TO_GUEST, 8, 8 + LAUNCH_MIN_STRS,
 	  MCD_MAX_PAYLOAD },
 	{ MCD_MSG_STOP, "STOP", MCD_DIR_TO_GUEST, 4, 4 + SID_BYTES,
 	  4 + SID_BYTES },
@@ -180,6 +182,46 @@ static size_t digits(const char *s)
 	return n <= 5 ? n : 0;
 }
 
+static int is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c);
+}
+
+static int is_hex(char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * The host part of a display, [s, end): empty (local), a host name or IPv4
+ * address starting with a letter or digit, or a bracketed IPv6 address.  A
+ * leading '-' is refused so that a display can never be read as an option.
+ */
+static int valid_display_host(const char *s, const char *end)
+{
+	if (s == end)
+		return 1;
+	if (*s == '[') {
+		int colons = 0;
+
+		if (end - s < 3 || end[-1] != ']')
+			return 0;
+		for (const char *p = s + 1; p < end - 1; p++) {
+			if (*p == ':')
+				colons++;
+			else if (!is_hex(*p) && *p != '.')
+				return 0;
+		}
+		return colons > 0;
+	}
+	if (!is_alnum(*s))
+		return 0;
+	for (const char *p = s; p < end; p++)
+		if (!is_alnum(*p) && *p != '.' && *p != '-')
+			return 0;
+	return 1;
+}
+
 int mcd_valid_display(const char *s)
 {
 	const char *colon = strrchr(s, ':');
@@ -187,15 +229,8 @@ int mcd_valid_display(const char *s)
 
 	if (!colon || strlen(s) > MCD_MAX_DISPLAY_LEN)
 		return 0;
-	/* Host part: a name, an IPv4 address or a bracketed IPv6 address. */
-	for (const char *p = s; p < colon; p++) {
-		char c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      is_digit(c) || c == '.' || c == '-' || c == '[' ||
-		      c == ']' || c == ':'))
-			return 0;
-	}
+	if (!valid_display_host(s, colon))
+		return 0;
 	n = digits(colon + 1);
 	if (n == 0)
 		return 0;
@@ -240,6 +275,9 @@ static const char *const env_denied[] = {
 	"LD_", "GCONV_PATH", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
 	"TMPDIR", "BASH_ENV", "ENV", "IFS", "PATH", "HOME", "USER", "LOGNAME",
 	"SHELL", "DISPLAY", "MALLOC_",
+	/* The rest of glibc's list of variables it drops for setuid programs. */
+	"GLIBC_TUNABLES", "GETCONF_DIR", "LOCPATH", "NIS_PATH", "NLSPATH",
+	"RESOLV_HOST_CONF", "TZDIR",
 };
 
 int mcd_valid_env(const char *s)
@@ -281,6 +319,15 @@ int mcd_valid_reason(const char *s)
 	return 1;
 }
 
+/* An exit is either normal (signal 0, code 0..255) or by a signal (signal
+ * 1..128, code -1); anything else is a lie or a bug in the agent. */
+static int valid_exit(int32_t code, uint32_t sig)
+{
+	if (sig == 0)
+		return code >= 0 && code <= 255;
+	return sig <= 128 && code == -1;
+}
+
 /* ---- decoding ---- */
 
 /* Cursor over the NUL-terminated strings after the fixed part. */
@@ -305,8 +352,8 @@ static const char *next_str(struct strs *c, size_t max)
 	return s;
 }
 
-static int decode_hello(const uint8_t *p, struct mcd_hello *h, char *err,
-			size_t errlen)
+static int decode_hello(const uint8_t *p, enum mcd_dir from,
+			struct mcd_hello *h, char *err, size_t errlen)
 {
 	h->version_min = get_u16(p);
 	h->version_max = get_u16(p + 2);
@@ -317,6 +364,11 @@ static int decode_hello(const uint8_t *p, struct mcd_hello *h, char *err,
 			    h->version_min, h->version_max);
 	if (h->role < MCD_ROLE_DOM0 || h->role > MCD_ROLE_AGENT_WINDOWS)
 		return fail(err, errlen, "HELLO: unknown role %u", h->role);
+	/* A guest cannot claim to be dom0, nor dom0 to be an agent. */
+	if ((h->role == MCD_ROLE_DOM0) != (from == MCD_DIR_TO_GUEST))
+		return fail(err, errlen, "HELLO: role %u may not be sent %s",
+			    h->role, from == MCD_DIR_TO_DOM0 ? "by a guest"
+							      : "by dom0");
 	if (h->reserved[0] || h->reserved[1] || h->reserved[2])
 		return fail(err, errlen, "HELLO: reserved bytes not zero");
 	return 0;
@@ -378,6 +430,8 @@ int mcd_check_header(const struct mcd_hdr *h, enum mcd_dir from, char *err,
 {
 	const struct msg_rule *r = rule_for(h->type);
 
+	if (from != MCD_DIR_TO_GUEST && from != MCD_DIR_TO_DOM0)
+		return fail(err, errlen, "bad direction %d", (int)from);
 	if (!r)
 		return fail(err, errlen, "unknown message type 0x%x", h->type);
 	if (!(r->dirs & from))
@@ -409,7 +463,7 @@ int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
 
 	switch (type) {
 	case MCD_MSG_HELLO:
-		rc = decode_hello(payload, &out->u.hello, err, errlen);
+		rc = decode_hello(payload, from, &out->u.hello, err, errlen);
 		break;
 	case MCD_MSG_LAUNCH:
 		rc = decode_launch(payload, &c, &out->u.launch, err, errlen);
@@ -438,6 +492,10 @@ int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
 			rc = fail(err, errlen, "STATUS: running with pid %d", s->pid);
 		else if (s->exit_signal > 128)
 			rc = fail(err, errlen, "STATUS: bad signal %u", s->exit_signal);
+		else if (s->state == MCD_AGENT_EXITED &&
+			 !valid_exit(s->exit_code, s->exit_signal))
+			rc = fail(err, errlen, "STATUS: bad exit status %d/%u",
+				  s->exit_code, s->exit_signal);
 		break;
 	}
 	case MCD_MSG_STARTED:
@@ -454,9 +512,11 @@ int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
 		out->u.exited.session_id = decode_sid(&c, 0);
 		if (!out->u.exited.session_id)
 			rc = fail(err, errlen, "EXITED: bad session id");
-		else if (out->u.exited.exit_signal > 128 ||
-			 out->u.exited.exit_code < -1 || out->u.exited.exit_code > 255)
-			rc = fail(err, errlen, "EXITED: bad exit status");
+		else if (!valid_exit(out->u.exited.exit_code,
+				     out->u.exited.exit_signal))
+			rc = fail(err, errlen, "EXITED: bad exit status %d/%u",
+				  out->u.exited.exit_code,
+				  out->u.exited.exit_signal);
 		break;
 	case MCD_MSG_FAILED:
 		out->u.failed.code = get_u32(payload);
@@ -526,15 +586,26 @@ static void encode_payload(const struct mcd_msg *m, struct out *o)
 		out_bytes(o, m->u.hello.reserved, 3);
 		break;
 	case MCD_MSG_LAUNCH:
+		/* Refuse rather than truncate a count or invent an empty string. */
+		if (m->u.launch.argc > MCD_MAX_ARGS || m->u.launch.envc > MCD_MAX_ENV) {
+			o->overflow = 1;
+			return;
+		}
+		for (unsigned i = 0; i < m->u.launch.argc; i++)
+			if (!m->u.launch.argv[i])
+				o->overflow = 1;
+		for (unsigned i = 0; i < m->u.launch.envc; i++)
+			if (!m->u.launch.env[i])
+				o->overflow = 1;
 		out_u32(o, m->u.launch.flags);
 		out_u16(o, (uint16_t)m->u.launch.argc);
 		out_u16(o, (uint16_t)m->u.launch.envc);
 		out_str(o, m->u.launch.session_id);
 		out_str(o, m->u.launch.user);
 		out_str(o, m->u.launch.display);
-		for (unsigned i = 0; i < m->u.launch.argc && i < MCD_MAX_ARGS; i++)
+		for (unsigned i = 0; i < m->u.launch.argc; i++)
 			out_str(o, m->u.launch.argv[i]);
-		for (unsigned i = 0; i < m->u.launch.envc && i < MCD_MAX_ENV; i++)
+		for (unsigned i = 0; i < m->u.launch.envc; i++)
 			out_str(o, m->u.launch.env[i]);
 		break;
 	case MCD_MSG_STOP:
@@ -571,6 +642,7 @@ int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap, .len = MCD_HDR_LEN };
 	struct mcd_msg check;
+	enum mcd_dir from;
 	size_t plen;
 
 	if (cap < MCD_HDR_LEN)
@@ -580,11 +652,14 @@ int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap)
 		return -1;
 	plen = o.len - MCD_HDR_LEN;
 	/* Never send what the peer's decoder would refuse: it would drop us. */
-	if (mcd_decode(msg->type,
-		       msg->type == MCD_MSG_HELLO ? MCD_DIR_TO_GUEST
-		       : msg->type < MCD_MSG_STATUS ? MCD_DIR_TO_GUEST
-						    : MCD_DIR_TO_DOM0,
-		       buf + MCD_HDR_LEN, plen, &check, NULL, 0) < 0)
+	if (msg->type == MCD_MSG_HELLO)
+		from = msg->u.hello.role == MCD_ROLE_DOM0 ? MCD_DIR_TO_GUEST
+							  : MCD_DIR_TO_DOM0;
+	else
+		from = msg->type < MCD_MSG_STATUS ? MCD_DIR_TO_GUEST
+						  : MCD_DIR_TO_DOM0;
+	if (mcd_decode(msg->type, from, buf + MCD_HDR_LEN, plen, &check, NULL,
+		       0) < 0)
 		return -1;
 	put_u32(buf, msg->type);
 	put_u32(buf + 4, (uint32_t)plen);
@@ -592,6 +667,19 @@ int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap)
 }
 
 /* ---- frame reader ---- */
+
+/*
+ * A reader that has reported a protocol error stays failed until
+ * mcd_rx_init(): a caller that keeps reading after -1 neither resynchronises
+ * on the peer's bytes nor gets a `want` computed from a refused header.
+ */
+#define RX_FAILED ((size_t)-1)
+
+static int rx_fail(struct mcd_rx *rx)
+{
+	rx->have = RX_FAILED;
+	return -1;
+}
 
 void mcd_rx_init(struct mcd_rx *rx)
 {
@@ -602,6 +690,10 @@ void mcd_rx_init(struct mcd_rx *rx)
 
 uint8_t *mcd_rx_space(struct mcd_rx *rx, size_t *want)
 {
+	if (rx->have == RX_FAILED) {
+		*want = MCD_HDR_LEN;
+		return rx->buf;
+	}
 	/* A whole frame was handed out last time: start the next one. */
 	if (rx->have >= MCD_HDR_LEN && rx->have == MCD_HDR_LEN + rx->hdr.len)
 		rx->have = 0;
@@ -617,21 +709,27 @@ int mcd_rx_commit(struct mcd_rx *rx, size_t n, enum mcd_dir from,
 {
 	size_t want;
 
+	if (rx->have == RX_FAILED)
+		return fail(err, errlen, "reader already failed");
 	mcd_rx_space(rx, &want);
-	if (n > want)
-		return fail(err, errlen, "reader overrun");
+	if (n > want) {
+		fail(err, errlen, "reader overrun");
+		return rx_fail(rx);
+	}
 	rx->have += n;
 	if (rx->have < MCD_HDR_LEN)
 		return 0;
 	if (rx->have == MCD_HDR_LEN) {
 		mcd_hdr_parse(rx->buf, &rx->hdr);
 		if (mcd_check_header(&rx->hdr, from, err, errlen) < 0)
-			return -1;
+			return rx_fail(rx);
 	}
 	if (rx->have < MCD_HDR_LEN + rx->hdr.len)
 		return 0;
-	return mcd_decode(rx->hdr.type, from, rx->buf + MCD_HDR_LEN,
-			  rx->hdr.len, out, err, errlen) < 0 ? -1 : 1;
+	if (mcd_decode(rx->hdr.type, from, rx->buf + MCD_HDR_LEN, rx->hdr.len,
+		       out, err, errlen) < 0)
+		return rx_fail(rx);
+	return 1;
 }
 
 int mcd_hello_negotiate(const struct mcd_hello *mine,

@@ -220,7 +220,8 @@ int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap);
  *     n = read(fd, p, want);          // never more than `want`
  *     r = mcd_rx_commit(&rx, n, from, &msg, err, sizeof err);
  *     // r == 1: msg valid (until the next mcd_rx_space), 0: need more,
- *     // -1: protocol error (drop the peer)
+ *     // -1: protocol error (drop the peer; the reader stays failed
+ *     //     until mcd_rx_init())
  * `want` is never 0 and never crosses a frame boundary, so bytes of the next
  * frame are never consumed early.
  */
