@@ -27,23 +27,25 @@ check_cache_path() {
 	esac
 }
 
-# stamp_of FILE-OR-DIR...: one hash over the names and contents of the
-# given paths (directories recursively, missing paths recorded as absent).
+# stamp_of FILE-OR-DIR...: one hash over the contents of the given paths
+# (directories recursively, with names relative to the directory; a missing
+# path counts as absent). Where the paths live does not matter.
 stamp_of() {
 	local p
 	for p in "$@"; do
 		if [ -d "$p" ]; then
+			echo D
 			(cd "$p" && find . -type f -o -type l | LC_ALL=C sort | while IFS= read -r f; do
 				if [ -L "$f" ]; then
-					printf 'L %s %s\n' "$p/$f" "$(readlink "$f")"
+					printf 'L %s %s\n' "$f" "$(readlink "$f")"
 				else
-					printf 'F %s %s\n' "$p/$f" "$(sha256sum <"$f" | cut -d' ' -f1)"
+					printf 'F %s %s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"
 				fi
 			done)
 		elif [ -e "$p" ]; then
-			printf 'F %s %s\n' "$p" "$(sha256sum <"$p" | cut -d' ' -f1)"
+			printf 'F %s\n' "$(sha256sum <"$p" | cut -d' ' -f1)"
 		else
-			printf 'A %s\n' "$p"
+			printf 'A %s\n' "${p##*/}"
 		fi
 	done | sha256sum | cut -d' ' -f1
 }
