@@ -1,0 +1,11 @@
+# The Linux guest agent, mcd-agent.  It needs only libxenvchan, libxenstore
+# and libxentoollog in the guest (not libxl), so it does not link XEN_LIBS.
+AGENT_SRCS := log.c conf.c agent.c launch.c xs.c loop.c
+AGENT_OBJS := $(addprefix $(O)/guest/linux-agent/,$(AGENT_SRCS:.c=.o))
+AGENT_LIBS := -lxenvchan -lxenstore -lxentoollog
+AGENT_BIN := $(O)/guest/mcd-agent
+
+BINS += $(AGENT_BIN)
+
+$(AGENT_BIN): $(O)/guest/linux-agent/main.o $(AGENT_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(AGENT_LIBS)

@@ -1,0 +1,512 @@
+/*
+ * launch.c - user lookup and creation, program check, and the fork/exec
+ * of the app (see launch.h).
+ *
+ * Everything the child needs (credentials, groups, environment, argv) is
+ * prepared before fork(), so the child only makes system calls.
+ */
+#include "launch.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- helpers shared by every child the agent forks ---- */
+
+/* The agent blocks signals for its signalfd and ignores SIGPIPE; a child
+ * must not keep either across exec. */
+static void child_reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int s = 1; s < NSIG; s++)
+		(void)sigaction(s, &sa, NULL); /* fails for KILL, STOP: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Nothing of the agent's (channel, signalfd, XenStore) survives exec. */
+static void child_close_fds(void)
+{
+	long max;
+
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 3; fd < max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+static int child_stdin_null(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fd != STDIN_FILENO) {
+		if (dup2(fd, STDIN_FILENO) < 0)
+			return -1;
+		close(fd);
+	} else if (fcntl(fd, F_SETFD, 0) < 0) {
+		return -1;
+	}
+	return 0;
+}
+
+/* Become u for good; verify there is no way back to root. */
+static int child_become_user(const struct launch_user *u)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (setgroups((size_t)u->ngroups, u->groups) < 0 ||
+	    setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0)
+		return -1;
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return -1;
+	if (ru != u->uid || eu != u->uid || su != u->uid || rg != u->gid ||
+	    eg != u->gid || sg != u->gid) {
+		errno = EPERM;
+		return -1;
+	}
+	if (setuid(0) == 0 || setgid(0) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static pid_t wait_child(pid_t pid, int *status)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+/* ---- users ---- */
+
+static int copy_path(char *dst, size_t cap, const char *src, const char *dflt)
+{
+	if (src && src[0] == '/' && strlen(src) < cap) {
+		memcpy(dst, src, strlen(src) + 1);
+		return 0;
+	}
+	snprintf(dst, cap, "%s", dflt);
+	return 1;
+}
+
+int launch_lookup_user(const char *name, struct launch_user *u,
+		       uint32_t *code, char *reason, size_t reason_len)
+{
+	struct passwd *pw;
+	int n = LAUNCH_MAX_GROUPS;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw) {
+		if (errno == 0 || errno == ENOENT || errno == ESRCH ||
+		    errno == EBADF || errno == EPERM)
+			return 1;
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "looking up user %s: %s", name,
+			 strerror(errno));
+		return -1;
+	}
+	if (strlen(pw->pw_name) >= sizeof(u->name)) {
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "user name %s too long", name);
+		return -1;
+	}
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, pw->pw_name, strlen(pw->pw_name) + 1);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	copy_path(u->home, sizeof(u->home), pw->pw_dir, "/");
+	copy_path(u->shell, sizeof(u->shell), pw->pw_shell, "/bin/sh");
+	/* Whatever the name: an account with uid 0 is the superuser. */
+	if (u->uid == 0) {
+		*code = MCD_FAIL_USER_DENIED;
+		snprintf(reason, reason_len, "user %s has uid 0", name);
+		return -1;
+	}
+	if (u->gid == 0) {
+		*code = MCD_FAIL_USER_DENIED;
+		snprintf(reason, reason_len, "user %s has primary group 0",
+			 name);
+		return -1;
+	}
+	if (getgrouplist(u->name, u->gid, u->groups, &n) < 0 || n < 0 ||
+	    n > LAUNCH_MAX_GROUPS) {
+		*code = MCD_FAIL_USER_DENIED;
+		snprintf(reason, reason_len, "user %s is in more than %d groups",
+			 name, LAUNCH_MAX_GROUPS);
+		return -1;
+	}
+	u->ngroups = n;
+	for (int i = 0; i < n; i++) {
+		if (u->groups[i] == 0) {
+			*code = MCD_FAIL_USER_DENIED;
+			snprintf(reason, reason_len, "user %s is in group 0",
+				 name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Run a fixed argv as root with a minimal environment, stdout to the
+ * console's stderr, and wait for it (killing it after the timeout).
+ * Returns its wait status, or -1.
+ */
+static int run_helper(const char *path, char *const argv[], char *reason,
+		      size_t reason_len)
+{
+	static char *const envp[] = {
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL,
+	};
+	long deadline = mono_ms() + LAUNCH_HELPER_TIMEOUT_MS;
+	int status = 0;
+	pid_t pid, r;
+
+	pid = fork();
+	if (pid < 0) {
+		snprintf(reason, reason_len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		child_reset_signals();
+		if (child_stdin_null() < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(126);
+		child_close_fds();
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	for (;;) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR) {
+			snprintf(reason, reason_len, "waiting for %s: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+		if (mono_ms() > deadline) {
+			kill(pid, SIGKILL);
+			wait_child(pid, &status);
+			snprintf(reason, reason_len, "%s timed out", path);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+int launch_create_user(const char *name, char *reason, size_t reason_len)
+{
+	static const char *const useradd[] = {
+		"/usr/sbin/useradd", "/sbin/useradd", NULL,
+	};
+	static const char *const busybox[] = {
+		"/bin/busybox", "/usr/bin/busybox", "/sbin/busybox",
+		"/usr/sbin/busybox", NULL,
+	};
+	const char *argv[8];
+	const char *tool = NULL;
+	int status;
+
+	/* The name passed mcd_valid_user(): it cannot look like an option. */
+	if (!mcd_valid_user(name)) {
+		snprintf(reason, reason_len, "invalid user name");
+		return -1;
+	}
+	for (int i = 0; useradd[i] && !tool; i++)
+		if (access(useradd[i], X_OK) == 0)
+			tool = useradd[i];
+	if (tool) {
+		const char *a[] = { tool, "-m", "-U", "-s", "/bin/sh", name,
+				    NULL };
+
+		memcpy(argv, a, sizeof(a));
+	} else {
+		for (int i = 0; busybox[i] && !tool; i++)
+			if (access(busybox[i], X_OK) == 0)
+				tool = busybox[i];
+		if (!tool) {
+			snprintf(reason, reason_len, "cannot create user %s: "
+				 "neither useradd nor busybox found", name);
+			return -1;
+		}
+		const char *a[] = { tool, "adduser", "-D", "-s", "/bin/sh",
+				    name, NULL };
+
+		memcpy(argv, a, sizeof(a));
+	}
+	log_info("creating user %s with %s", name, tool);
+	status = run_helper(tool, (char *const *)argv, reason, reason_len);
+	if (status < 0)
+		return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(reason, reason_len, "cannot create user %s: %s %s %d",
+			 name, tool, WIFEXITED(status) ? "exited with" :
+			 "killed by signal", WIFEXITED(status) ?
+			 WEXITSTATUS(status) : WTERMSIG(status));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the program ---- */
+
+enum probe_result {
+	PROBE_OK = 0,
+	PROBE_MISSING = 1,
+	PROBE_NOT_REGULAR = 2,
+	PROBE_DENIED = 3,
+	PROBE_CREDS = 4,
+};
+
+int launch_check_program(const struct launch_user *u, const char *path,
+			 char *reason, size_t reason_len)
+{
+	int status = 0;
+	pid_t pid;
+
+	/* Ask as the user: directory permissions on the way count too. */
+	pid = fork();
+	if (pid < 0) {
+		snprintf(reason, reason_len, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		struct stat st;
+
+		if (child_become_user(u) < 0)
+			_exit(PROBE_CREDS);
+		if (stat(path, &st) < 0)
+			_exit(errno == ENOENT || errno == ENOTDIR ?
+			      PROBE_MISSING : PROBE_DENIED);
+		if (!S_ISREG(st.st_mode))
+			_exit(PROBE_NOT_REGULAR);
+		_exit(access(path, X_OK) == 0 ? PROBE_OK : PROBE_DENIED);
+	}
+	if (wait_child(pid, &status) < 0 || !WIFEXITED(status)) {
+		snprintf(reason, reason_len, "checking %s failed", path);
+		return -1;
+	}
+	switch (WEXITSTATUS(status)) {
+	case PROBE_OK:
+		return 0;
+	case PROBE_MISSING:
+		snprintf(reason, reason_len, "no such program: %s", path);
+		return -1;
+	case PROBE_NOT_REGULAR:
+		snprintf(reason, reason_len, "not a regular file: %s", path);
+		return -1;
+	case PROBE_DENIED:
+		snprintf(reason, reason_len, "not executable by %s: %s",
+			 u->name, path);
+		return -1;
+	}
+	snprintf(reason, reason_len, "cannot become %s to check %s", u->name,
+		 path);
+	return -1;
+}
+
+/* ---- environment ---- */
+
+int launch_build_env(const struct launch_user *u,
+		     const struct mcd_launch *req, struct launch_env *e)
+{
+	int n = 0;
+
+	snprintf(e->home, sizeof(e->home), "HOME=%s", u->home);
+	snprintf(e->user, sizeof(e->user), "USER=%s", u->name);
+	snprintf(e->logname, sizeof(e->logname), "LOGNAME=%s", u->name);
+	snprintf(e->shell, sizeof(e->shell), "SHELL=%s", u->shell);
+	snprintf(e->display, sizeof(e->display), "DISPLAY=%s", req->display);
+	e->env[n++] = e->home;
+	e->env[n++] = e->user;
+	e->env[n++] = e->logname;
+	e->env[n++] = e->shell;
+	e->env[n++] = "PATH=" LAUNCH_PATH;
+	e->env[n++] = e->display;
+	for (unsigned i = 0; i < req->envc && i < MCD_MAX_ENV && req->env[i];
+	     i++)
+		e->env[n++] = req->env[i];
+	e->env[n] = NULL;
+	return n;
+}
+
+/* ---- the app ---- */
+
+enum spawn_stage {
+	STAGE_SETSID = 1,
+	STAGE_STDIN,
+	STAGE_CREDS,
+	STAGE_CHDIR,
+	STAGE_EXEC,
+};
+
+struct spawn_report {
+	int stage;
+	int err;
+};
+
+static void child_fail(int fd, int stage)
+{
+	struct spawn_report r = { stage, errno };
+
+	while (write(fd, &r, sizeof(r)) < 0 && errno == EINTR)
+		;
+	_exit(127);
+}
+
+static const char *stage_name(int stage)
+{
+	switch (stage) {
+	case STAGE_SETSID: return "setsid";
+	case STAGE_STDIN: return "stdin";
+	case STAGE_CREDS: return "setuid";
+	case STAGE_CHDIR: return "chdir";
+	case STAGE_EXEC: return "exec";
+	}
+	return "start";
+}
+
+static int spawn(const struct launch_user *u, const struct mcd_launch *req,
+		 const struct launch_env *e, pid_t *pidp, uint32_t *code,
+		 char *reason, size_t reason_len)
+{
+	struct spawn_report rep;
+	int pfd[2];
+	ssize_t n;
+	pid_t pid;
+
+	*code = MCD_FAIL_EXEC;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(reason, reason_len, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(reason, reason_len, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		child_reset_signals();
+		/* Own session and process group: STOP ends all of it. */
+		if (setsid() < 0)
+			child_fail(pfd[1], STAGE_SETSID);
+		if (child_stdin_null() < 0)
+			child_fail(pfd[1], STAGE_STDIN);
+		child_close_fds();
+		if (child_become_user(u) < 0)
+			child_fail(pfd[1], STAGE_CREDS);
+		if (chdir(u->home) < 0 && chdir("/") < 0)
+			child_fail(pfd[1], STAGE_CHDIR);
+		execve(req->argv[0], (char *const *)req->argv,
+		       (char *const *)e->env);
+		child_fail(pfd[1], STAGE_EXEC);
+	}
+	close(pfd[1]);
+	/* EOF: exec succeeded and closed the pipe.  A report: it failed. */
+	while ((n = read(pfd[0], &rep, sizeof(rep))) < 0 && errno == EINTR)
+		;
+	close(pfd[0]);
+	if (n == 0) {
+		*pidp = pid;
+		return 0;
+	}
+	wait_child(pid, NULL);
+	if (n != (ssize_t)sizeof(rep)) {
+		snprintf(reason, reason_len, "app process failed before exec");
+		return -1;
+	}
+	if (rep.stage == STAGE_EXEC)
+		snprintf(reason, reason_len, "exec %s: %s", req->argv[0],
+			 strerror(rep.err));
+	else
+		snprintf(reason, reason_len, "%s for %s: %s",
+			 stage_name(rep.stage), u->name, strerror(rep.err));
+	return -1;
+}
+
+int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
+		 pid_t *pid, uint32_t *code, char *reason, size_t reason_len)
+{
+	struct launch_user *u;
+	struct launch_env *e;
+	int r, rc = -1;
+
+	u = calloc(1, sizeof(*u));
+	e = calloc(1, sizeof(*e));
+	if (!u || !e) {
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "out of memory");
+		goto out;
+	}
+	r = launch_lookup_user(req->user, u, code, reason, reason_len);
+	if (r < 0)
+		goto out;
+	if (r == 1) {
+		*code = MCD_FAIL_NO_USER;
+		if (!o->create_users) {
+			snprintf(reason, reason_len, "no such user: %s",
+				 req->user);
+			goto out;
+		}
+		if (launch_create_user(req->user, reason, reason_len) < 0)
+			goto out;
+		r = launch_lookup_user(req->user, u, code, reason, reason_len);
+		if (r < 0)
+			goto out;
+		if (r == 1) {
+			*code = MCD_FAIL_NO_USER;
+			snprintf(reason, reason_len, "user %s missing after "
+				 "creating it", req->user);
+			goto out;
+		}
+	}
+	if (launch_check_program(u, req->argv[0], reason, reason_len) < 0) {
+		*code = MCD_FAIL_NO_PROGRAM;
+		goto out;
+	}
+	launch_build_env(u, req, e);
+	rc = spawn(u, req, e, pid, code, reason, reason_len);
+out:
+	free(u);
+	free(e);
+	return rc;
+}

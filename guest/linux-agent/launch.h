@@ -1,0 +1,85 @@
+/*
+ * launch.h - starting an app for a LAUNCH: the user, the program, the
+ * process.
+ *
+ * The request has been validated by mcd_decode(); this module adds the
+ * checks that need the guest's own state:
+ *   - the user exists (or is created with useradd / busybox adduser when
+ *     the configuration allows it) and is not the superuser (uid or gid 0);
+ *   - argv[0] is a regular file that this user may execute (checked in a
+ *     short-lived child that has already become the user);
+ * and then starts the app in its own session and process group, as the
+ * user, with a clean environment, stdin on /dev/null and stdout/stderr
+ * shared with the agent (the console).  A failure after fork() (setuid,
+ * exec, ...) comes back through a close-on-exec pipe, so the caller learns
+ * of it before it tells dom0 that the app started.
+ */
+#ifndef MCD_AGENT_LAUNCH_H
+#define MCD_AGENT_LAUNCH_H
+
+#include "mcd_proto.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The app's PATH: never inherited, never from dom0. */
+#define LAUNCH_PATH "/usr/local/bin:/usr/bin:/bin"
+/* How long useradd/adduser may take before it is killed. */
+#define LAUNCH_HELPER_TIMEOUT_MS 30000
+/* Supplementary groups taken into the app; more are refused. */
+#define LAUNCH_MAX_GROUPS 1024
+
+struct launch_user {
+	char name[MCD_MAX_USER_LEN + 1];
+	uid_t uid;
+	gid_t gid;
+	char home[PATH_MAX];  /* "/" if the account has none usable */
+	char shell[PATH_MAX]; /* "/bin/sh" if the account has none */
+	int ngroups;
+	gid_t groups[LAUNCH_MAX_GROUPS];
+};
+
+/* What launch_start() needs to know about the guest. */
+struct launch_opts {
+	int create_users;
+};
+
+/*
+ * Check and start the app of req.  0 with *pid (the app's pid and process
+ * group id), or -1 with *code (enum mcd_fail) and a reason fit for FAILED.
+ */
+int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
+		 pid_t *pid, uint32_t *code, char *reason, size_t reason_len);
+
+/* The pieces of launch_start(), for the tests. */
+
+/* Look name up: 0 found, 1 no such user, -1 error or refused (uid/gid 0,
+ * too many groups) with *code and reason set. */
+int launch_lookup_user(const char *name, struct launch_user *u,
+		       uint32_t *code, char *reason, size_t reason_len);
+/* Create the account with the first of useradd or busybox adduser found;
+ * 0 or -1 with reason set. */
+int launch_create_user(const char *name, char *reason, size_t reason_len);
+/* 0 if u may execute path, else -1 with reason set (NO_PROGRAM). */
+int launch_check_program(const struct launch_user *u, const char *path,
+			 char *reason, size_t reason_len);
+/*
+ * Fill env (at least LAUNCH_ENV_MAX entries) and its storage for u and
+ * req: HOME, USER, LOGNAME, SHELL, PATH, DISPLAY and the request's extra
+ * entries.  Returns the number of entries; env[n] is NULL.
+ */
+#define LAUNCH_ENV_FIXED 6
+#define LAUNCH_ENV_MAX (LAUNCH_ENV_FIXED + MCD_MAX_ENV + 1)
+struct launch_env {
+	char home[PATH_MAX + sizeof("HOME=")];
+	char user[MCD_MAX_USER_LEN + sizeof("USER=")];
+	char logname[MCD_MAX_USER_LEN + sizeof("LOGNAME=")];
+	char shell[PATH_MAX + sizeof("SHELL=")];
+	char display[MCD_MAX_DISPLAY_LEN + sizeof("DISPLAY=")];
+	const char *env[LAUNCH_ENV_MAX];
+};
+int launch_build_env(const struct launch_user *u,
+		     const struct mcd_launch *req, struct launch_env *e);
+
+#endif /* MCD_AGENT_LAUNCH_H */
