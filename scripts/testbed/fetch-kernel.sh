@@ -86,7 +86,7 @@ if [ ! -f "$kdir/vmlinux" ] || [ "$(cat "$kdir/vmlinux.src" 2>/dev/null)" != "$b
 	setup=$(hdr_u $((0x1f1)) 1)
 	[ "$setup" -ne 0 ] || setup=4
 	off=$(((setup + 1) * 512 + $(hdr_u $((0x248)) 4)))
-	case "$(tail -c +$((off + 1)) "$kdir/vmlinuz" | head -c 6 | od -An -tx1 | tr -d ' \n')" in
+	case "$(od -An -tx1 -j "$off" -N 6 "$kdir/vmlinuz" | tr -d ' \n')" in
 	fd377a585a00) unpack=(xz -dc --single-stream) ;;
 	1f8b*) unpack=(gzip -dc) ;;
 	28b52ffd*) unpack=(zstd -qdc) ;;
