@@ -74,6 +74,10 @@ case "${1:-}" in
 esac
 
 check_cache_path
+# One build at a time per cache; a second caller waits, then finds it done.
+mkdir -p "$MCD_CACHE"
+exec 9>"$MCD_CACHE/.build.lock"
+flock 9
 "$TESTBED_DIR/fetch-kernel.sh" >/dev/null
 "$TESTBED_DIR/mk-guest-rootfs.sh" >/dev/null
 release=$(kernel_release)
