@@ -34,6 +34,11 @@
 #define MCD_XS_K_EXIT        "exit-status" /* "code N" or "signal N" */
 #define MCD_XS_K_ERROR       "error"       /* one-line reason of a failure */
 
+/* Value limits in bytes (SCHEMA.md; mcd-schema-check enforces them). */
+#define MCD_XS_MAX_TEMPLATE  64    /* [A-Za-z0-9][A-Za-z0-9_.-]*, no ".." */
+#define MCD_XS_MAX_COMMAND   1024  /* a longer quoted argv ends in "..." */
+#define MCD_XS_MAX_ERROR     256   /* printable ASCII, one line */
+
 /* Session states, in the order a session goes through them. */
 #define MCD_SESSION_STATE_CREATING   "creating"   /* domain being built */
 #define MCD_SESSION_STATE_CONNECTING "connecting" /* waiting for the agent */
