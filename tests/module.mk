@@ -8,6 +8,13 @@ UNIT_TESTS += $(O)/tests/unit/test_proto
 $(O)/tests/unit/test_proto: $(O)/tests/unit/test_proto.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- XenStore layout checker (mcd_schema, the core of mcd-schema-check) ---
+UNIT_TESTS += $(O)/tests/unit/test_schema_check
+
+$(O)/tests/unit/test_schema_check: $(O)/tests/unit/test_schema_check.o \
+		$(SCHEMA_OBJ) $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # --- template loader unit test (no Xen needed) ---
 TEST_TEMPLATE_OBJS := $(O)/tests/unit/test_template.o \
 	$(O)/dom0/mcd-toolstack/template.o
