@@ -20,13 +20,13 @@ PACKAGES=(
 	busybox-static
 	cpio
 	gzip
+	xz-utils
 	kmod
 	e2fsprogs
 	util-linux
 	bsdutils
 	coreutils
 	bash
-	file
 )
 
 usage() {

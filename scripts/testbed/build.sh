@@ -229,6 +229,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	mknod -m 0666 "$root/dev/null" c 1 3
 fi
 
+check_links "$root" || die "the dom0 tree has broken program links"
 pack_cpio "$root" "$d0/dom0.cpio.gz"
 stamp_write "$d0" "$dstamp"
 echo "$d0/dom0.cpio.gz"

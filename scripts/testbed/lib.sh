@@ -156,7 +156,7 @@ install_busybox() {
 		[ "$applet" = bin/busybox ] && continue
 		[ -e "$root/$applet" ] || [ -L "$root/$applet" ] && continue
 		dir=${applet%/*}
-		ln -s "$(realpath -m --relative-to="/$dir" /bin/busybox)" "$root/$applet"
+		ln -s "$(realpath -m -s --relative-to="/$dir" /bin/busybox)" "$root/$applet"
 	done
 }
 
@@ -169,4 +169,22 @@ pack_cpio() {
 	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio --quiet -o -H newc "${owner[@]}") | gzip -1 -n >"$out.tmp"
 	mv "$out.tmp" "$out"
+}
+
+# check_links ROOT: every program link in ROOT's bin and sbin directories
+# must point at a file inside ROOT; print the broken ones and fail.
+check_links() {
+	local root=$1 link target bad=0
+	while IFS= read -r link; do
+		target=$(readlink "$link")
+		case "$target" in
+		/*) target=$root$target ;;
+		*) target=$(dirname "$link")/$target ;;
+		esac
+		if [ ! -f "$target" ]; then
+			echo "broken link in image: ${link#"$root"} -> $(readlink "$link")" >&2
+			bad=1
+		fi
+	done < <(find "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" -type l 2>/dev/null)
+	return "$bad"
 }

@@ -50,7 +50,9 @@ root=$out/root.new
 rm -rf "$root"
 mkdir -p "$root"
 (cd "$root" && mkdir -p bin sbin usr/bin usr/sbin lib lib64 etc proc sys dev run tmp \
-	root home/alice var/log var/run etc/init.d etc/mcd)
+	root home/alice var/log var/lib etc/init.d etc/mcd)
+ln -s ../run "$root/var/run"
+ln -s ../run/lock "$root/var/lock"
 chmod 1777 "$root/tmp"
 chmod 0700 "$root/root"
 
@@ -94,6 +96,7 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 chmod 0750 "$root/home/alice"
 
+check_links "$root" || die "the guest tree has broken program links"
 rm -rf "$out/root"
 mv "$root" "$out/root"
 stamp_write "$out" "$stamp"

@@ -25,7 +25,7 @@ consoles in /var/log/xen/guest-<name>.log), eth0 10.0.2.15/24 via 10.0.2.2
 
 The console is streamed to stdout and saved in
 \$MCD_CACHE/logs/run-<time>-<pid>.log (\$MCD_CACHE/logs/last.log links to
-the newest).
+the newest; the newest 20 are kept).
 
 Options:
   --timeout SEC  kill QEMU after SEC seconds (default \$MCD_TESTBED_TIMEOUT
@@ -132,6 +132,8 @@ if [ "$shell" -eq 1 ]; then
 	exit $?
 fi
 
+# Keep the newest 20 console logs.
+(cd "$MCD_CACHE/logs" && ls -1t run-*.log 2>/dev/null | tail -n +20 | xargs -r rm -f) || true
 log=$MCD_CACHE/logs/run-$(date +%Y%m%d-%H%M%S)-$$.log
 ln -sfn "${log##*/}" "$MCD_CACHE/logs/last.log"
 echo "$PROG: booting; timeout ${timeout}s; log $log" >&2

@@ -1,7 +1,18 @@
-#!/bin/sh
+#!/bin/bash
 # Testbed smoke payload (runs in dom0): proves Xen, the dom0 tools and a
-# guest template work. Usage: scripts/testbed/run.sh scripts/testbed/smoke.sh
-set -u
+# guest template work.
+set -euo pipefail
+
+case "${1:-}" in
+-h | --help)
+	echo "usage: scripts/testbed/run.sh scripts/testbed/smoke.sh   (a dom0 payload; prints SMOKE: PASS)"
+	exit 0
+	;;
+esac
+[ -e /proc/xen/privcmd ] || {
+	echo "smoke.sh: error: not in a Xen dom0; run it as scripts/testbed/run.sh scripts/testbed/smoke.sh" >&2
+	exit 1
+}
 
 step() { echo "SMOKE: $*"; }
 fail() {
@@ -43,6 +54,7 @@ step "guest up: data/testbed = $up (at $(now)s)"
 
 # The agent announces itself in data/mcd/agent; report it, do not require it.
 i=0
+agent=""
 until agent=$(xenstore-read "/local/domain/$domid/data/mcd/agent" 2>/dev/null); do
 	i=$((i + 1))
 	[ "$i" -le 30 ] || break
@@ -50,7 +62,7 @@ until agent=$(xenstore-read "/local/domain/$domid/data/mcd/agent" 2>/dev/null); 
 done
 step "agent: ${agent:-none within 30 s}"
 
-xenstore-ls -f "/local/domain/$domid" | grep -E '/(name|domid|data|memory/target|console/tty)' | head -n 20
+xenstore-ls -f "/local/domain/$domid" | grep -E '/(name|domid|data|memory/target|console/tty)' || true
 step "xl list"
 xl list
 step "xl destroy"
@@ -60,5 +72,5 @@ if xl domid smoke >/dev/null 2>&1; then
 	fail "smoke still exists after destroy"
 fi
 step "guest console:"
-cat /var/log/xen/guest-smoke.log 2>/dev/null | tail -n 15
+tail -n 15 /var/log/xen/guest-smoke.log 2>/dev/null || true
 step "PASS in $(awk "BEGIN { print $(now) - $t0 }") s"
