@@ -15,6 +15,44 @@ $(O)/tests/unit/test_schema_check: $(O)/tests/unit/test_schema_check.o \
 		$(SCHEMA_OBJ) $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- fuzzing: `make fuzz [FUZZ_SECONDS=30]` builds the libFuzzer harnesses
+# with clang into $(O)/tests/fuzz/, writes their seed corpora there, and runs
+# each for FUZZ_SECONDS; a crash fails the make and leaves its input in
+# $(O)/tests/fuzz/fuzz_<name>-crash-*.  New inputs collect in corpus-<name>/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := $(O)/tests/fuzz
+FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ixenstore-schema \
+	-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all
+FUZZERS := proto schema
+
+$(FUZZ_DIR)/fuzz_proto: tests/fuzz/fuzz_proto.c xenstore-schema/mcd_proto.c \
+		xenstore-schema/mcd_proto.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(FUZZ_DIR)/fuzz_schema: tests/fuzz/fuzz_schema.c xenstore-schema/mcd_schema.c \
+		xenstore-schema/mcd_proto.c xenstore-schema/mcd_schema.h \
+		xenstore-schema/mcd_proto.h xenstore-schema/mcd_xs.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
+
+fuzz: $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/gen_seeds
+	rm -rf $(FUZZ_DIR)/seeds
+	$(FUZZ_DIR)/gen_seeds $(FUZZ_DIR)/seeds
+	@set -e; for f in $(FUZZERS); do \
+		mkdir -p $(FUZZ_DIR)/corpus-$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=20000 -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/fuzz_$$f- \
+			$(FUZZ_DIR)/corpus-$$f $(FUZZ_DIR)/seeds/$$f; \
+	done
+
 # --- template loader unit test (no Xen needed) ---
 TEST_TEMPLATE_OBJS := $(O)/tests/unit/test_template.o \
 	$(O)/dom0/mcd-toolstack/template.o

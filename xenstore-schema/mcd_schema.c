@@ -609,6 +609,8 @@ static const struct node *find(const struct ctx *c, const char *path)
 {
 	struct node key = { .path = (char *)path };
 
+	if (!c->count)
+		return NULL;
 	return bsearch(&key, c->nodes, c->count, sizeof(key), node_cmp);
 }
 
@@ -962,7 +964,8 @@ int mcd_schema_check(const char *text, size_t len,
 	parse(&c, text, len);
 	if (c.oom)
 		goto oom;
-	qsort(c.nodes, c.count, sizeof(c.nodes[0]), node_cmp);
+	if (c.count)
+		qsort(c.nodes, c.count, sizeof(c.nodes[0]), node_cmp);
 
 	/* An indented listing taken elsewhere but read as one of "/" would
 	 * otherwise pass without checking anything. */

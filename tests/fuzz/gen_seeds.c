@@ -1,0 +1,193 @@
+/*
+ * gen_seeds.c - write the fuzzers' seed corpora at build time:
+ *   DIR/proto/   a control byte and a stream of valid frames, per direction
+ *   DIR/schema/  a control byte and a small valid xenstore-ls listing
+ * Frames come from mcd_encode(), so the seeds follow the format as built.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mcd_proto.h"
+
+#define SID "0123456789abcdef"
+
+static const char *dir;
+static unsigned nseed;
+
+static void mkdir_or_die(const char *p)
+{
+	if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "gen_seeds: %s: %s\n", p, strerror(errno));
+		exit(1);
+	}
+}
+
+static void write_seed(const char *sub, const void *p, size_t n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s/seed-%02u", dir, sub, nseed++);
+	f = fopen(path, "wb");
+	if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+		fprintf(stderr, "gen_seeds: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+/* A stream: control byte, then the frames of msgs[]. */
+static void stream(unsigned char ctl, const struct mcd_msg *msgs, size_t n)
+{
+	static unsigned char buf[1 + 8 * MCD_MAX_FRAME];
+	size_t len = 1;
+
+	buf[0] = ctl;
+	for (size_t i = 0; i < n; i++) {
+		int k = mcd_encode(&msgs[i], buf + len, sizeof(buf) - len);
+
+		if (k < 0) {
+			fprintf(stderr, "gen_seeds: cannot encode %s\n",
+				mcd_msg_name(msgs[i].type));
+			exit(1);
+		}
+		len += (size_t)k;
+	}
+	write_seed("proto", buf, len);
+}
+
+static void proto_seeds(void)
+{
+	static const char *const env[] = { "LANG=C.UTF-8", "MCD_LEVEL=2" };
+	struct mcd_msg to_guest[3], to_dom0[6];
+
+	memset(to_guest, 0, sizeof(to_guest));
+	to_guest[0].type = MCD_MSG_HELLO;
+	to_guest[0].u.hello.version_min = MCD_PROTO_VERSION_MIN;
+	to_guest[0].u.hello.version_max = MCD_PROTO_VERSION_MAX;
+	to_guest[0].u.hello.role = MCD_ROLE_DOM0;
+	to_guest[1].type = MCD_MSG_LAUNCH;
+	to_guest[1].u.launch.session_id = SID;
+	to_guest[1].u.launch.user = "alice";
+	to_guest[1].u.launch.display = "10.0.2.2:0";
+	to_guest[1].u.launch.argc = 3;
+	to_guest[1].u.launch.argv[0] = "/usr/bin/xterm";
+	to_guest[1].u.launch.argv[1] = "-e";
+	to_guest[1].u.launch.argv[2] = "top";
+	to_guest[1].u.launch.envc = 2;
+	to_guest[1].u.launch.env[0] = env[0];
+	to_guest[1].u.launch.env[1] = env[1];
+	to_guest[2].type = MCD_MSG_STOP;
+	to_guest[2].u.stop.grace_ms = 3000;
+	to_guest[2].u.stop.session_id = SID;
+
+	memset(to_dom0, 0, sizeof(to_dom0));
+	to_dom0[0].type = MCD_MSG_HELLO;
+	to_dom0[0].u.hello.version_min = 1;
+	to_dom0[0].u.hello.version_max = 1;
+	to_dom0[0].u.hello.role = MCD_ROLE_AGENT_LINUX;
+	to_dom0[1].type = MCD_MSG_STATUS;
+	to_dom0[1].u.status.state = MCD_AGENT_IDLE;
+	to_dom0[2].type = MCD_MSG_STARTED;
+	to_dom0[2].u.started.pid = 4242;
+	to_dom0[2].u.started.session_id = SID;
+	to_dom0[3].type = MCD_MSG_EXITED;
+	to_dom0[3].u.exited.exit_code = -1;
+	to_dom0[3].u.exited.exit_signal = 15;
+	to_dom0[3].u.exited.session_id = SID;
+	to_dom0[4].type = MCD_MSG_FAILED;
+	to_dom0[4].u.failed.code = MCD_FAIL_NO_PROGRAM;
+	to_dom0[4].u.failed.session_id = SID;
+	to_dom0[4].u.failed.reason = "/usr/bin/xterm: No such file or directory";
+	to_dom0[5].type = MCD_MSG_STATUS;
+	to_dom0[5].u.status.state = MCD_AGENT_RUNNING;
+	to_dom0[5].u.status.pid = 77;
+	to_dom0[5].u.status.session_id = SID;
+
+	stream(0x00, to_guest, 3);
+	stream(0x81, to_guest, 2);
+	stream(0x5a, to_guest + 1, 1);
+	stream(0x00, to_dom0, 6);
+	stream(0x9c, to_dom0, 2);
+	stream(0x23, to_dom0 + 2, 3);
+	stream(0x47, to_dom0 + 5, 1);
+}
+
+static const char listing_indented[] =
+	"tool = \"\"  . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"local = \"\" . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	" domain = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  0 = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   name = \"Domain-0\" . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  5 = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n5)\n"
+	"   name = \"mcd-" SID "\" . . . . . . . . . . . . . .  (n0,r5)\n"
+	"   data = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n5)\n"
+	"    mcd = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n5)\n"
+	"     agent = \"1 linux\" . . . . . . . . . . . . . . . . . . .  (n5)\n"
+	"     vchan = \"\"  . . . . . . . . . . . . . . . . . . . . . .  (n5)\n"
+	"      ring-ref = \"8\" . . . . . . . . . . . . . . . . . . . .  (n5,r0)\n"
+	"      event-channel = \"31\" . . . . . . . . . . . . . . . . .  (n5,r0)\n"
+	"mcd = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	" sessions = \"\" . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  " SID " = \"\"  . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   domain-name = \"mcd-" SID "\"  . . . . . . . . . .  (n0)\n"
+	"   template = \"debian-12\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   user = \"alice\"  . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   display = \"10.0.2.2:0\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   command = \"/usr/bin/xterm -e 'top' xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\...\"  (n0)\n"
+	"   state = \"running\" . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   created = \"1763770000\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   domid = \"5\" . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   pid = \"1234\"  . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   exit-status = \"signal 9\"  . . . . . . . . . . . . . . . .  (n0)\n"
+	"   error = \"agent said \\\"no\\\"\\t\\x1b\\001\"  . . . . . . . .  (n0)\n";
+
+static const char listing_full[] =
+	"/mcd = \"\"   (n0)\n"
+	"/mcd/sessions = \"\"   (n0)\n"
+	"/mcd/sessions/" SID " = \"\"   (n0)\n"
+	"/mcd/sessions/" SID "/domain-name = \"mcd-" SID "\"   (n0)\n"
+	"/mcd/sessions/" SID "/template = \"t\"   (n0)\n"
+	"/mcd/sessions/" SID "/user = \"bob\"   (n0)\n"
+	"/mcd/sessions/" SID "/display = \"[::1]:0\"   (n0)\n"
+	"/mcd/sessions/" SID "/command = \"/bin/app 'a b'\"   (n0)\n"
+	"/mcd/sessions/" SID "/state = \"creating\"   (n0)\n"
+	"/mcd/sessions/" SID "/created = \"1\"   (n0)\n"
+	"/local/domain/0 = \"\"   (n0)\n"
+	"/local/domain/7/name = \"mcd-fedcba9876543210\"   (n0,r7)\n";
+
+static void schema_seed(unsigned char ctl, const char *text)
+{
+	static char buf[8192];
+	size_t n = strlen(text);
+
+	buf[0] = (char)ctl;
+	memcpy(buf + 1, text, n);
+	write_seed("schema", buf, n + 1);
+}
+
+int main(int argc, char **argv)
+{
+	char sub[4096];
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_seeds DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	mkdir_or_die(dir);
+	snprintf(sub, sizeof(sub), "%s/proto", dir);
+	mkdir_or_die(sub);
+	snprintf(sub, sizeof(sub), "%s/schema", dir);
+	mkdir_or_die(sub);
+
+	proto_seeds();
+	schema_seed(0x00, listing_indented);
+	schema_seed(0x08, listing_indented);
+	schema_seed(0x00, listing_full);
+	schema_seed(0x08, listing_full);
+	schema_seed(0x01, listing_indented + 0); /* read as a listing of /mcd */
+	return 0;
+}
