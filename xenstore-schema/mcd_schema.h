@@ -30,9 +30,10 @@ struct mcd_schema_result {
 };
 
 /*
- * Called once per problem, in path order.  `path` is the XenStore path (or
+ * Called once per problem: unparsable lines first, then nodes in path
+ * order, then whole sessions.  `path` is the XenStore path (or
  * "<name>:<line>" for a line that cannot be parsed); `problem` is one line
- * without a trailing newline.
+ * of printable ASCII without a newline (guest bytes come escaped).
  */
 typedef void mcd_schema_report_fn(void *ctx, const char *path,
 				  const char *problem);
