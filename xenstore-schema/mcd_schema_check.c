@@ -140,12 +140,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			fprintf(stderr, PROG ": see " PROG " --help\n");
 			return 2;
 		}
 	}
 	if (argc - optind > 1) {
-		usage(stderr);
+		fprintf(stderr, PROG ": one listing at most (see " PROG
+			" --help)\n");
 		return 2;
 	}
 	if (optind < argc && strcmp(argv[optind], "-") != 0) {
