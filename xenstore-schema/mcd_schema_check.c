@@ -125,6 +125,7 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int ch;
 
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "r:djh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -140,7 +141,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, PROG ": see " PROG " --help\n");
+			fprintf(stderr, PROG ": bad option or missing argument: %s "
+				"(see " PROG " --help)\n", argv[optind - 1]);
 			return 2;
 		}
 	}
