@@ -72,3 +72,28 @@ $(O)/tests/unit/test_ctl: $(O)/tests/unit/test_ctl.o \
 		$(O)/dom0/mcd-toolstack/ctl.o $(O)/dom0/mcd-toolstack/store.o \
 		$(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+# --- Linux guest agent: config parser, state machine and launcher (unit),
+# and the real mcd-agent binary driven over the socket stand-in ---
+UNIT_TESTS += $(O)/tests/unit/test_agent_conf $(O)/tests/unit/test_agent_sm \
+	$(O)/tests/unit/test_agent_launch $(O)/tests/agent/test_agent_socket
+
+$(O)/tests/unit/test_agent_conf: $(O)/tests/unit/test_agent_conf.o \
+		$(O)/guest/linux-agent/conf.o $(O)/guest/linux-agent/log.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_agent_sm: $(O)/tests/unit/test_agent_sm.o \
+		$(O)/guest/linux-agent/agent.o $(O)/guest/linux-agent/log.o \
+		$(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_agent_launch: $(O)/tests/unit/test_agent_launch.o \
+		$(O)/guest/linux-agent/launch.o $(O)/guest/linux-agent/log.o \
+		$(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# Runs the agent it finds at ../../guest/mcd-agent beside itself (or
+# $MCD_AGENT), so the agent is built first; ASan builds test the ASan agent.
+$(O)/tests/agent/test_agent_socket: $(O)/tests/agent/test_agent_socket.o \
+		$(PROTO_OBJ) | $(AGENT_BIN)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
