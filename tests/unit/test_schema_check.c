@@ -985,6 +985,100 @@ static void test_listed_twice(void **state)
 	expect_one("/mcd", "listed twice");
 }
 
+/*
+ * Listings captured from xenstore-ls -p / and -fp / of Xen 4.17 (dom0 in
+ * the testbed), after writing a session and a guest area by hand, plus one
+ * guest node the schema does not know.  (Xen drops permissions that name
+ * domains which do not exist, hence n0 everywhere.)
+ */
+static const char real_p[] =
+	"tool = \"\"  . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	" xenstored = \"\"  . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"local = \"\" . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	" domain = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  0 = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   control = \"\"  . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"    feature-poweroff = \"1\" . . . . . . . . . . . . . . . . .  (n0)\n"
+	"    feature-reboot = \"1\" . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"    feature-suspend = \"1\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   domid = \"0\" . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   name = \"Domain-0\" . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  5 = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   name = \"mcd-0123456789abcdef\" . . . . . . . . . . . . . .  (n0)\n"
+	"   data = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"    mcd = \"\" . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"     agent = \"1 linux\" . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"     vchan = \"\"  . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"      ring-ref = \"8\" . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"      event-channel = \"31\" . . . . . . . . . . . . . . . . .  (n0)\n"
+	"     junk = \"a\\x1b[2J\"q\"\\\\b\\t\\001end\"  . . . . . . . . . . .  (n0)\n"
+	" pool = \"\" . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  0 = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   name = \"Pool-0\" . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"mcd = \"\" . . . . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	" sessions = \"\" . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"  0123456789abcdef = \"\"  . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   domain-name = \"mcd-0123456789abcdef\"  . . . . . . . . . .  (n0)\n"
+	"   template = \"debian-12\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   user = \"alice\"  . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   display = \"10.0.2.2:0\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   command = \"/usr/bin/xterm -e 'long argument number one' 'long argument tw\\...\"  (n0)\n"
+	"   state = \"running\" . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   created = \"1763770000\"  . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   domid = \"5\" . . . . . . . . . . . . . . . . . . . . . . .  (n0)\n"
+	"   pid = \"1234\"  . . . . . . . . . . . . . . . . . . . . . .  (n0)\n";
+
+static const char real_fp[] =
+	"/tool = \"\"   (n0)\n"
+	"/tool/xenstored = \"\"   (n0)\n"
+	"/local = \"\"   (n0)\n"
+	"/local/domain = \"\"   (n0)\n"
+	"/local/domain/0 = \"\"   (n0)\n"
+	"/local/domain/0/control = \"\"   (n0)\n"
+	"/local/domain/0/control/feature-poweroff = \"1\"   (n0)\n"
+	"/local/domain/0/control/feature-reboot = \"1\"   (n0)\n"
+	"/local/domain/0/control/feature-suspend = \"1\"   (n0)\n"
+	"/local/domain/0/domid = \"0\"   (n0)\n"
+	"/local/domain/0/name = \"Domain-0\"   (n0)\n"
+	"/local/domain/5 = \"\"   (n0)\n"
+	"/local/domain/5/name = \"mcd-0123456789abcdef\"   (n0)\n"
+	"/local/domain/5/data = \"\"   (n0)\n"
+	"/local/domain/5/data/mcd = \"\"   (n0)\n"
+	"/local/domain/5/data/mcd/agent = \"1 linux\"   (n0)\n"
+	"/local/domain/5/data/mcd/vchan = \"\"   (n0)\n"
+	"/local/domain/5/data/mcd/vchan/ring-ref = \"8\"   (n0)\n"
+	"/local/domain/5/data/mcd/vchan/event-channel = \"31\"   (n0)\n"
+	"/local/domain/5/data/mcd/junk = \"a\\x1b[2J\"q\"\\\\b\\t\\001end\"   (n0)\n"
+	"/local/pool = \"\"   (n0)\n"
+	"/local/pool/0 = \"\"   (n0)\n"
+	"/local/pool/0/name = \"Pool-0\"   (n0)\n"
+	"/mcd = \"\"   (n0)\n"
+	"/mcd/sessions = \"\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef = \"\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/domain-name = \"mcd-0123456789abcdef\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/template = \"debian-12\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/user = \"alice\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/display = \"10.0.2.2:0\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/command = \"/usr/bin/xterm -e 'long argument number one' 'long argument two' three four\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/state = \"running\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/created = \"1763770000\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/domid = \"5\"   (n0)\n"
+	"/mcd/sessions/0123456789abcdef/pid = \"1234\"   (n0)\n";
+
+static void test_real_listings(void **state)
+{
+	(void)state;
+	check_text(real_p, sizeof(real_p) - 1, NULL, 1);
+	expect_one("/local/domain/5/data/mcd/junk",
+		   "unknown node (written by the guest)");
+	assert_int_equal(res.sessions, 1);
+	assert_int_equal(res.truncated, 1); /* the command, cut at 80 columns */
+	check_text(real_fp, sizeof(real_fp) - 1, NULL, 1);
+	expect_one("/local/domain/5/data/mcd/junk",
+		   "unknown node (written by the guest)");
+	assert_int_equal(res.truncated, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1011,6 +1105,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_crlf_and_escapes),
 		cmocka_unit_test(test_listed_twice),
+		cmocka_unit_test(test_real_listings),
 	};
 
 	return cmocka_run_group_tests_name("mcd_schema", tests, NULL, NULL);
