@@ -272,7 +272,6 @@ static int signals_setup(struct loop *l)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	l->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

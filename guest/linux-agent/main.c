@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 	int foreground = 0, verbose = 0, c;
 
 	ensure_std_fds();
+	/* Started in the background from a console shell: outlive it. */
+	signal(SIGHUP, SIG_IGN);
 	umask(022);
 	log_init(PROG, 0);
 	opterr = 0;
