@@ -23,7 +23,7 @@ consoles in /var/log/xen/guest-<name>.log), eth0 10.0.2.15/24 via 10.0.2.2
 (QEMU user network), templates in /etc/mcd/templates/ and
 /var/lib/mcd/templates/, and mcd-toolstack if it was built.
 
-The console is streamed to stdout and saved in
+The console is streamed to stdout (carriage returns removed) and saved in
 \$MCD_CACHE/logs/run-<time>-<pid>.log (\$MCD_CACHE/logs/last.log links to
 the newest; the newest 20 are kept).
 
@@ -35,7 +35,9 @@ Options:
 
 Exit status: the payload's; 124 on timeout; 125 if QEMU ended without the
 $MARKER line; 1 if the testbed could not be started; 2 on bad usage.
-Environment: MCD_CACHE [$MCD_CACHE], MCD_TESTBED_TIMEOUT, and those of
+Environment: MCD_CACHE [$MCD_CACHE], MCD_TESTBED_TIMEOUT,
+MCD_DOM0_CMDLINE (added to dom0's kernel command line), MCD_XEN_CMDLINE
+(added to Xen's), and those of
 build.sh (MCD_AGENT, MCD_TOOLSTACK, ...).
 EOF
 }
@@ -118,13 +120,14 @@ else
 	cp "$dom0" "$rundir/initrd.gz"
 fi
 
-dom0_cmdline="console=hvc0 earlyprintk=xen"
+dom0_cmdline="console=hvc0 earlyprintk=xen${MCD_DOM0_CMDLINE:+ $MCD_DOM0_CMDLINE}"
+xen_cmdline="dom0_mem=768M,max:768M dom0_max_vcpus=1 console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot${MCD_XEN_CMDLINE:+ $MCD_XEN_CMDLINE}"
 [ "$shell" -eq 0 ] || dom0_cmdline="$dom0_cmdline mcd.shell"
 qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+svm -m 2048 -smp 2
 	-nographic -no-reboot
 	-netdev user,id=n0 -device e1000,netdev=n0
 	-kernel "$xen"
-	-append "dom0_mem=768M,max:768M dom0_max_vcpus=1 console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot"
+	-append "$xen_cmdline"
 	-initrd "$kernel $dom0_cmdline,$rundir/initrd.gz")
 
 if [ "$shell" -eq 1 ]; then
@@ -141,11 +144,16 @@ echo "$PROG: booting; timeout ${timeout}s; log $log" >&2
 start=$SECONDS
 "${qemu[@]}" </dev/null >"$log" 2>&1 &
 qpid=$!
-tail -n +1 -f --pid="$qpid" "$log" &
+# The console ends lines with CR LF; consumers get plain lines.
+tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
 tpid=$!
 
-timed_out=0 marker_at=''
+timed_out=0 marker_at='' ready=0
 while kill -0 "$qpid" 2>/dev/null; do
+	if [ "$ready" -eq 0 ] && grep -aq '^MCD-DOM0-READY' "$log"; then
+		ready=1
+		echo "$PROG: dom0 ready after $((SECONDS - start))s" >&2
+	fi
 	if [ $((SECONDS - start)) -ge "$timeout" ]; then
 		timed_out=1
 		break
