@@ -97,3 +97,11 @@ $(O)/tests/unit/test_agent_launch: $(O)/tests/unit/test_agent_launch.o \
 $(O)/tests/agent/test_agent_socket: $(O)/tests/agent/test_agent_socket.o \
 		$(PROTO_OBJ) | $(AGENT_BIN)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# The misbehaving guest agent the end-to-end tests run in a test guest.
+BINS += $(O)/tests/mcd-hostile-agent
+
+$(O)/tests/mcd-hostile-agent: $(O)/tests/e2e/hostile-agent.o \
+		$(O)/guest/linux-agent/xs.o $(O)/guest/linux-agent/log.o \
+		$(PROTO_OBJ) $(CHAN_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(AGENT_LIBS)

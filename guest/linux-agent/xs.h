@@ -31,7 +31,8 @@ struct axs {
 int axs_open(struct axs *x, char *err, size_t errlen);
 /* Remove stale vchan nodes and (once) write the agent node. 0 or -1. */
 int axs_prepare(struct axs *x);
-/* Write value to the agent node as given (for tests of dom0's checks). */
+/* Write len bytes, as given, to <dir>/rel (rel like "agent" or
+ * "vchan/ring-ref"); only the hostile test agent writes junk this way. */
 int axs_write_raw(struct axs *x, const char *rel, const void *val,
 		  size_t len);
 /* Remove the agent's nodes (clean shutdown) when remove, then disconnect. */

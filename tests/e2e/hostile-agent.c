@@ -1,0 +1,344 @@
+/*
+ * hostile-agent.c - mcd-hostile-agent: a guest agent that breaks the rules
+ * on purpose, for the end-to-end tests.  It offers its vchan where the real
+ * agent does (/local/domain/<own domid>/data/mcd/vchan), misbehaves in the
+ * way its MODE names, prints what it did on stdout ("MCD-HOSTILE ...") and
+ * then stays alive, so dom0 has to cope with a peer that neither behaves
+ * nor goes away.
+ *
+ * Modes:
+ *   garbage    random bytes as soon as dom0 connects
+ *   oversized  a valid HELLO, then a header claiming a 1 GiB STATUS
+ *   truncated  a valid HELLO, then half a STATUS frame, then close
+ *   wrongdir   a valid HELLO and STATUS, then a LAUNCH (dom0 -> guest only)
+ *   badxs      junk and overlong values in its own data/mcd/agent and
+ *              data/mcd/vchan nodes; after --delay seconds a real vchan
+ *              server, then garbage
+ *   probe      reads /mcd, /mcd/sessions, /local/domain/0/data and
+ *              /local/domain/<d>/data/mcd for d = 1..32, printing
+ *              "MCD-PROBE <path> readable|denied" for each
+ * --socket PATH serves the channel modes over the Unix-socket stand-in
+ * instead of vchan (no Xen needed).
+ */
+#include "../../guest/linux-agent/log.h"
+#include "../../guest/linux-agent/xs.h"
+#include "mcd_chan.h"
+#include "mcd_proto.h"
+#include "mcd_xs.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <xenstore.h>
+#include <xentoollog.h>
+
+#define PROG "mcd-hostile-agent"
+#define PROBE_MAX_DOMID 32
+
+enum mode { M_GARBAGE, M_OVERSIZED, M_TRUNCATED, M_WRONGDIR, M_BADXS,
+	    M_PROBE };
+
+static const char *const mode_names[] = {
+	[M_GARBAGE] = "garbage", [M_OVERSIZED] = "oversized",
+	[M_TRUNCATED] = "truncated", [M_WRONGDIR] = "wrongdir",
+	[M_BADXS] = "badxs", [M_PROBE] = "probe",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " MODE [--delay SECONDS] [--socket PATH]\n"
+"\n"
+"A misbehaving MCD guest agent for end-to-end tests.  MODE is one of:\n"
+"  garbage    random bytes as soon as dom0 connects\n"
+"  oversized  HELLO, then a header claiming a 1 GiB STATUS\n"
+"  truncated  HELLO, then half a STATUS frame, then close the channel\n"
+"  wrongdir   HELLO and STATUS, then a LAUNCH (only dom0 may send one)\n"
+"  badxs      junk in data/mcd/agent and data/mcd/vchan, then (after\n"
+"             --delay seconds, default 5) a real vchan serving garbage\n"
+"  probe      try to read dom0's and other guests' MCD nodes; prints\n"
+"             'MCD-PROBE <path> readable|denied' for each\n"
+"After misbehaving it sleeps until killed.  --socket PATH uses the Unix\n"
+"socket stand-in instead of vchan (not for badxs or probe).\n");
+}
+
+static void say(const char *fmt, ...) LOG_PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static __attribute__((noreturn)) void stay_alive(void)
+{
+	say("MCD-HOSTILE staying alive");
+	for (;;)
+		sleep(3600);
+}
+
+static void fill_random(uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = getrandom(p, n, 0);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* Not random, still garbage. */
+			for (size_t i = 0; i < n; i++)
+				p[i] = (uint8_t)(i * 131 + 7);
+			return;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+/* Block until a client is on the channel. */
+static void wait_for_client(struct mcd_chan *c)
+{
+	while (mcd_chan_state(c) != MCD_CHAN_OPEN) {
+		struct pollfd pfd = { mcd_chan_fd(c), POLLIN, 0 };
+
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			fatalx("poll: %s", strerror(errno));
+		if (pfd.revents && mcd_chan_ready(c) == MCD_CHAN_CLOSED)
+			fatalx("channel closed before a client connected");
+	}
+	say("MCD-HOSTILE dom0 connected");
+}
+
+/* Send and report; failures are expected (dom0 hangs up on us). */
+static void send_bytes(struct mcd_chan *c, const void *p, size_t n,
+		       const char *what)
+{
+	if (mcd_chan_send(c, p, n, 2000) < 0)
+		say("MCD-HOSTILE sending %s: dom0 did not take it", what);
+	else
+		say("MCD-HOSTILE sent %s (%zu bytes)", what, n);
+}
+
+static void send_msg(struct mcd_chan *c, const struct mcd_msg *m)
+{
+	uint8_t buf[MCD_MAX_FRAME];
+	int n = mcd_encode(m, buf, sizeof(buf));
+
+	if (n < 0)
+		fatalx("internal: cannot encode %s", mcd_msg_name(m->type));
+	send_bytes(c, buf, (size_t)n, mcd_msg_name(m->type));
+}
+
+static void send_hello(struct mcd_chan *c)
+{
+	struct mcd_msg m = { .type = MCD_MSG_HELLO };
+
+	m.u.hello.version_min = MCD_PROTO_VERSION_MIN;
+	m.u.hello.version_max = MCD_PROTO_VERSION_MAX;
+	m.u.hello.role = MCD_ROLE_AGENT_LINUX;
+	send_msg(c, &m);
+}
+
+static void send_garbage(struct mcd_chan *c)
+{
+	static uint8_t junk[8192];
+
+	fill_random(junk, sizeof(junk));
+	send_bytes(c, junk, sizeof(junk), "random bytes");
+}
+
+static void misbehave(enum mode mode, struct mcd_chan *c)
+{
+	uint8_t buf[MCD_MAX_FRAME];
+	struct mcd_msg m;
+	int n;
+
+	switch (mode) {
+	case M_GARBAGE:
+	case M_BADXS:
+		send_garbage(c);
+		break;
+	case M_OVERSIZED:
+		send_hello(c);
+		/* STATUS, 1 GiB, and some of the "payload". */
+		memset(buf, 'S', 1024);
+		buf[0] = MCD_MSG_STATUS;
+		buf[1] = buf[2] = buf[3] = 0;
+		buf[4] = buf[5] = buf[6] = 0;
+		buf[7] = 0x40;
+		send_bytes(c, buf, 1024, "a 1 GiB STATUS header");
+		break;
+	case M_TRUNCATED:
+		send_hello(c);
+		memset(&m, 0, sizeof(m));
+		m.type = MCD_MSG_STATUS;
+		m.u.status.state = MCD_AGENT_IDLE;
+		m.u.status.session_id = "";
+		n = mcd_encode(&m, buf, sizeof(buf));
+		if (n < 0)
+			fatalx("internal: cannot encode STATUS");
+		send_bytes(c, buf, (size_t)n / 2, "half a STATUS");
+		mcd_chan_close(c);
+		say("MCD-HOSTILE closed the channel");
+		break;
+	case M_WRONGDIR: {
+		static const char *argv[] = { "/bin/sh", NULL };
+
+		send_hello(c);
+		memset(&m, 0, sizeof(m));
+		m.type = MCD_MSG_STATUS;
+		m.u.status.state = MCD_AGENT_IDLE;
+		m.u.status.session_id = "";
+		send_msg(c, &m);
+		memset(&m, 0, sizeof(m));
+		m.type = MCD_MSG_LAUNCH;
+		m.u.launch.session_id = "0123456789abcdef";
+		m.u.launch.user = "nobody";
+		m.u.launch.display = ":0";
+		m.u.launch.argc = 1;
+		m.u.launch.argv[0] = argv[0];
+		send_msg(c, &m);
+		break;
+	}
+	case M_PROBE:
+		break;
+	}
+}
+
+/* Junk in the own XenStore area: what dom0 reads there is untrusted. */
+static void write_junk(struct axs *x)
+{
+	static char big[MCD_XS_MAX_VALUE];
+	static const char bad_ref[] = "-1\n\x01\xff not a number";
+	static const char bad_port[] = "99999999999999999999999";
+	struct {
+		const char *node;
+		const void *val;
+		size_t len;
+	} junk[] = {
+		{ "agent", big, sizeof(big) },
+		{ "vchan/ring-ref", bad_ref, sizeof(bad_ref) - 1 },
+		{ "vchan/event-channel", bad_port, sizeof(bad_port) - 1 },
+		{ "vchan/junk", big, sizeof(big) },
+	};
+
+	/* Overlong, with NULs, control bytes and high bytes in it. */
+	fill_random((uint8_t *)big, sizeof(big));
+	memcpy(big, "9999 linux", 10);
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		if (axs_write_raw(x, junk[i].node, junk[i].val, junk[i].len) < 0)
+			say("MCD-HOSTILE writing %s/%s: %s", x->dir,
+			    junk[i].node, strerror(errno));
+		else
+			say("MCD-HOSTILE wrote %zu junk bytes to %s/%s",
+			    junk[i].len, x->dir, junk[i].node);
+	}
+}
+
+static void probe(struct axs *x)
+{
+	char path[AXS_PATH_MAX];
+
+	for (int i = -3; i <= PROBE_MAX_DOMID; i++) {
+		unsigned int len = 0;
+		void *v;
+
+		if (i == -3)
+			snprintf(path, sizeof(path), "%s", MCD_XS_ROOT);
+		else if (i == -2)
+			snprintf(path, sizeof(path), "%s", MCD_XS_SESSIONS);
+		else if (i == -1)
+			snprintf(path, sizeof(path), "/local/domain/0/data");
+		else if (i == 0)
+			continue;
+		else
+			snprintf(path, sizeof(path), "/local/domain/%d/%s", i,
+				 MCD_XS_GUEST_DIR);
+		v = xs_read(x->h, XBT_NULL, path, &len);
+		say("MCD-PROBE %s %s", path, v ? "readable" : "denied");
+		if (!v)
+			log_debug("%s: %s", path, strerror(errno));
+		free(v);
+	}
+	say("MCD-HOSTILE own domid %d", x->domid);
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL;
+	struct axs x = { 0 };
+	xentoollog_logger *xtl = NULL;
+	struct mcd_chan *c;
+	char err[256];
+	long delay = 5;
+	int mode = -1;
+
+	log_init(PROG, 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (strcmp(argv[1], mode_names[i]) == 0)
+			mode = (int)i;
+	if (mode < 0)
+		fatalx("unknown mode '%s' (see --help)", argv[1]);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			sock = argv[++i];
+		} else if (!strcmp(argv[i], "--delay") && i + 1 < argc) {
+			char *end;
+
+			delay = strtol(argv[++i], &end, 10);
+			if (*end || delay < 0 || delay > 3600)
+				fatalx("bad --delay '%s'", argv[i]);
+		} else {
+			fatalx("unexpected argument '%s' (see --help)", argv[i]);
+		}
+	}
+	if (sock && (mode == M_BADXS || mode == M_PROBE))
+		fatalx("%s needs XenStore, not --socket", argv[1]);
+	say("MCD-HOSTILE mode %s", argv[1]);
+
+	if (!sock && axs_open(&x, err, sizeof(err)) < 0)
+		fatalx("%s", err);
+	if (mode == M_PROBE) {
+		probe(&x);
+		stay_alive();
+	}
+	if (mode == M_BADXS) {
+		write_junk(&x);
+		say("MCD-HOSTILE waiting %ld s before serving", delay);
+		sleep((unsigned)delay);
+	}
+	if (sock) {
+		c = mcd_chan_socket_server(sock, err, sizeof(err));
+	} else {
+		/* Where the real agent serves; a junk agent node stays. */
+		if (mode != M_BADXS)
+			axs_prepare(&x);
+		xtl = (xentoollog_logger *)xtl_createlogger_stdiostream(
+			stderr, XTL_ERROR, 0);
+		c = mcd_chan_vchan_server(xtl, x.vchan, err, sizeof(err));
+	}
+	if (!c)
+		fatalx("%s", err);
+	say("MCD-HOSTILE serving on %s", sock ? sock : x.vchan);
+	wait_for_client(c);
+	misbehave((enum mode)mode, c);
+	stay_alive();
+}
