@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,8 +34,18 @@ static void child_reset_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
-	for (int s = 1; s < NSIG; s++)
-		(void)sigaction(s, &sa, NULL); /* fails for KILL, STOP: fine */
+	for (int s = 1; s < NSIG; s++) {
+		if (s == SIGKILL || s == SIGSTOP)
+			continue;
+		if (sigaction(s, &sa, NULL) == 0)
+			continue;
+		/* glibc keeps its two internal real-time signals to itself, but
+		 * an ignored one would still be inherited across exec.  An
+		 * all-zero kernel sigaction is SIG_DFL on every architecture. */
+		uint64_t ksa[8] = { 0 };
+
+		(void)syscall(SYS_rt_sigaction, s, ksa, NULL, (size_t)8);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
