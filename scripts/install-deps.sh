@@ -26,6 +26,7 @@ PACKAGES=(
 	util-linux
 	bsdutils
 	coreutils
+	passwd
 	bash
 )
 

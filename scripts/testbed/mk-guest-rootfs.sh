@@ -12,7 +12,7 @@ usage: $PROG [--help]
 
 Builds a minimal guest root tree for the testbed's PV guests: static
 busybox, the Xen guest modules (${GUEST_MODULES[*]}) with their
-dependencies, the xenstore-* clients with their libraries, /etc/passwd with
+dependencies, the xenstore-* clients and useradd with their libraries, /etc/passwd with
 root and alice (uid 1000), and scripts/testbed/guest-init as /init. The
 tree has no agent: mcd-bake-template adds it.
 
@@ -35,10 +35,12 @@ release=$(kernel_release)
 kroot=$MCD_CACHE/kernel/root
 out=$MCD_CACHE/guest-rootfs
 xs_bin=$(command -v xenstore-read) || die "xenstore-read not found (install xenstore-utils)"
+USERADD=/usr/sbin/useradd
+[ -x "$USERADD" ] || die "$USERADD not found (install passwd)"
 [ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
 
 stamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/guest-init" /bin/busybox \
-	"$xs_bin" "$MCD_CACHE/kernel/release"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
+	"$xs_bin" "$USERADD" /etc/login.defs "$MCD_CACHE/kernel/release"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
 if stamp_ok "$out" "$stamp" && [ -d "$out/root" ]; then
 	echo "$out/root"
 	exit 0
@@ -67,6 +69,12 @@ copy_libs "$root" "$xs_bin"
 
 copy_modules "$kroot" "$release" "$root" "${GUEST_MODULES[@]}"
 
+# Debian's busybox has no adduser; the agent creates users with useradd.
+copy_file "$root" "$USERADD"
+copy_libs "$root" "$USERADD"
+[ ! -f /etc/login.defs ] || copy_file "$root" /etc/login.defs
+mkdir -p "$root/etc/skel"
+
 cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
 alice:x:1000:1000:Alice:/home/alice:/bin/sh
@@ -84,7 +92,14 @@ root:*:19000:0:99999:7:::
 alice:!:19000:0:99999:7:::
 nobody:*:19000:0:99999:7:::
 EOF
-chmod 0600 "$root/etc/shadow"
+cat >"$root/etc/gshadow" <<'EOF'
+root:*::
+tty:*::
+users:*::
+alice:!::
+nogroup:*::
+EOF
+chmod 0600 "$root/etc/shadow" "$root/etc/gshadow"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$root/etc/hosts"
 echo "mcd-guest" >"$root/etc/hostname"
 install -m 0755 "$TESTBED_DIR/guest-init" "$root/init"
