@@ -252,6 +252,7 @@ int launch_create_user(const char *name, char *reason, size_t reason_len)
 	};
 	const char *argv[8];
 	const char *tool = NULL;
+	const char *what = "useradd";
 	int status;
 
 	/* The name passed mcd_valid_user(): it cannot look like an option. */
@@ -276,6 +277,9 @@ int launch_create_user(const char *name, char *reason, size_t reason_len)
 				 "neither useradd nor busybox found", name);
 			return -1;
 		}
+		/* Some busybox builds (Debian's) have no adduser applet: the
+		 * exit status 127 below then says so. */
+		what = "busybox adduser";
 		const char *a[] = { tool, "adduser", "-D", "-s", "/bin/sh",
 				    name, NULL };
 
@@ -286,9 +290,9 @@ int launch_create_user(const char *name, char *reason, size_t reason_len)
 	if (status < 0)
 		return -1;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(reason, reason_len, "cannot create user %s: %s %s %d",
-			 name, tool, WIFEXITED(status) ? "exited with" :
-			 "killed by signal", WIFEXITED(status) ?
+		snprintf(reason, reason_len, "cannot create user %s: %s (%s) %s "
+			 "%d", name, what, tool, WIFEXITED(status) ?
+			 "exited with" : "killed by signal", WIFEXITED(status) ?
 			 WEXITSTATUS(status) : WTERMSIG(status));
 		return -1;
 	}
