@@ -235,12 +235,23 @@ static void write_junk(struct axs *x)
 	fill_random((uint8_t *)big, sizeof(big));
 	memcpy(big, "9999 linux", 10);
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
-		if (axs_write_raw(x, junk[i].node, junk[i].val, junk[i].len) < 0)
+		/* Path and value share one XenStore message, and xenstored
+		 * limits a node's size: the longest value it takes will do
+		 * (dom0 reads at most MCD_XS_GUEST_MAX_VALUE bytes). */
+		size_t len = junk[i].len;
+		int rc;
+
+		while ((rc = axs_write_raw(x, junk[i].node, junk[i].val,
+					   len)) < 0 &&
+		       (errno == E2BIG || errno == ENOSPC || errno == EINVAL) &&
+		       len > 4 * MCD_XS_GUEST_MAX_VALUE)
+			len = len * 3 / 4;
+		if (rc < 0)
 			say("MCD-HOSTILE writing %s/%s: %s", x->dir,
 			    junk[i].node, strerror(errno));
 		else
-			say("MCD-HOSTILE wrote %zu junk bytes to %s/%s",
-			    junk[i].len, x->dir, junk[i].node);
+			say("MCD-HOSTILE wrote %zu junk bytes to %s/%s", len,
+			    x->dir, junk[i].node);
 	}
 }
 
