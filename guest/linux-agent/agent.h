@@ -69,8 +69,10 @@ int agent_connected(struct agent *a);
 void agent_disconnected(struct agent *a);
 /* One validated message from dom0; now_ms is CLOCK_MONOTONIC in ms. */
 int agent_handle(struct agent *a, const struct mcd_msg *m, long now_ms);
-/* waitpid() reported pid with wstatus; other pids than the app's are
- * ignored. */
+/* Child pid ended with wstatus (waitpid() format); other pids than the
+ * app's are ignored.  Called before the child is reaped, so the app's
+ * process group id cannot be reused while the rest of the group is
+ * killed. */
 int agent_child_exited(struct agent *a, pid_t pid, int wstatus);
 /* Run due timers (SIGKILL after the STOP grace period). */
 void agent_timer(struct agent *a, long now_ms);
