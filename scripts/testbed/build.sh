@@ -8,15 +8,7 @@ BUILD=${MCD_BUILD:-$REPO/build}
 AGENT=${MCD_AGENT:-$BUILD/guest/mcd-agent}
 AGENT_INIT=${MCD_AGENT_INIT:-$REPO/guest/linux-agent/mcd-agent.init}
 AGENT_SERVICE=${MCD_AGENT_SERVICE:-$REPO/guest/linux-agent/mcd-agent.service}
-# The Makefile has put the toolstack in build/bin/; build/dom0/ is the
-# documented place, so take whichever exists.
-if [ -n "${MCD_TOOLSTACK:-}" ]; then
-	TOOLSTACK=$MCD_TOOLSTACK
-elif [ -f "$BUILD/dom0/mcd-toolstack" ] || [ ! -f "$BUILD/bin/mcd-toolstack" ]; then
-	TOOLSTACK=$BUILD/dom0/mcd-toolstack
-else
-	TOOLSTACK=$BUILD/bin/mcd-toolstack
-fi
+TOOLSTACK=${MCD_TOOLSTACK:-$BUILD/bin/mcd-toolstack}
 SCHEMA_CHECK=$BUILD/xenstore-schema/mcd-schema-check
 HOSTILE_AGENT=$BUILD/tests/mcd-hostile-agent
 TEST_APP=$REPO/tests/e2e/guest/mcd-test-app
@@ -46,7 +38,7 @@ Builds everything the testbed boots, each part only when its inputs changed:
        broken.cfg  a deliberately malformed template
   4. dom0 initramfs: busybox, bash, Xen tools, kernel modules, the
      templates (/etc/mcd/templates/*.cfg, /var/lib/mcd/templates/NAME/),
-     build/dom0/mcd-toolstack (or build/bin/) as /usr/sbin/mcd-toolstack and,
+     build/bin/mcd-toolstack as /usr/sbin/mcd-toolstack and,
      if built,
      build/xenstore-schema/mcd-schema-check as /usr/bin/mcd-schema-check
 
@@ -56,8 +48,7 @@ Environment (defaults in brackets):
   MCD_AGENT          guest agent binary [\$MCD_BUILD/guest/mcd-agent]
   MCD_AGENT_INIT     agent init script [guest/linux-agent/mcd-agent.init]
   MCD_AGENT_SERVICE  agent systemd unit [guest/linux-agent/mcd-agent.service]
-  MCD_TOOLSTACK      dom0 toolstack binary [\$MCD_BUILD/dom0/mcd-toolstack,
-                     or \$MCD_BUILD/bin/mcd-toolstack if only that exists]
+  MCD_TOOLSTACK      dom0 toolstack binary [\$MCD_BUILD/bin/mcd-toolstack]
 
 Output:
   \$MCD_CACHE/xen/xen              multiboot Xen image
