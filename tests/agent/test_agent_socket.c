@@ -302,11 +302,27 @@ static int setup_create(void **state)
 	return 0;
 }
 
+/* Accounts the tests add; removed in teardown even when a test fails. */
+static char created_user[32];
+
+static void remove_test_users(void)
+{
+	char cmd[96];
+
+	run("userdel -f mcdtoor >/dev/null 2>&1");
+	if (created_user[0]) {
+		snprintf(cmd, sizeof(cmd), "userdel -r %s >/dev/null 2>&1",
+			 created_user);
+		run(cmd);
+	}
+}
+
 static int teardown(void **state)
 {
 	struct env *e = *state;
 	int rc = agent_stop(e);
 
+	remove_test_users();
 	free(e);
 	return rc;
 }
@@ -788,10 +804,12 @@ static void test_unknown_user_not_created(void **state)
 static void test_unknown_user_created(void **state)
 {
 	struct env *e = *state;
-	char name[32], script[512], out[128], want[64];
+	char *name = created_user;
+	char script[512], out[128], want[64];
 	struct cli *c;
 
-	snprintf(name, sizeof(name), "mcdnew%d", (int)(getpid() % 100000));
+	snprintf(created_user, sizeof(created_user), "mcdnew%d",
+		 (int)(getpid() % 100000));
 	snprintf(script, sizeof(script), "userdel -r %s >/dev/null 2>&1", name);
 	run(script);
 	assert_false(user_exists(name));
@@ -806,8 +824,7 @@ static void test_unknown_user_created(void **state)
 	assert_true(user_exists(name));
 	assert_true(getpwnam(name)->pw_uid != 0);
 	cli_close(c);
-	snprintf(script, sizeof(script), "userdel -r %s >/dev/null 2>&1", name);
-	run(script);
+	/* teardown removes the account */
 }
 
 static void test_missing_program(void **state)
