@@ -140,6 +140,24 @@ else
 	not_ok "launch of a short-lived app: $(cat /tmp/launch.err)"
 fi
 
+# --- the guest dies under the session ------------------------------------
+if sid=$(launch linux-demo /usr/bin/mcd-test-app 2>/tmp/launch.err); then
+	xl destroy "mcd-$sid"
+	check "session of a destroyed domain ends" wait_for 30 session_gone "$sid"
+	check "the service logged the domain's death" grep -q "session $sid.*domain died" $LOG
+else
+	not_ok "launch before xl destroy: $(cat /tmp/launch.err)"
+fi
+if sid=$(launch linux-demo /usr/bin/mcd-test-app 2>/tmp/launch.err); then
+	# The guest powers itself off: Xen keeps a shut-down domain around
+	# until a toolstack destroys it, and that toolstack is MCD.
+	xl shutdown "mcd-$sid" >/dev/null 2>&1
+	check "session of a guest that powered off ends" wait_for 60 session_gone "$sid"
+	check "the powered-off domain is destroyed" wait_for 30 domain_gone "$sid"
+else
+	not_ok "launch before shutdown: $(cat /tmp/launch.err)"
+fi
+
 # --- users ---------------------------------------------------------------------
 if sid=$($T launch --template linux-demo --user bob --display :0 -- /usr/bin/mcd-test-app --exit 0 2>/tmp/launch.err); then
 	ok "a new user is created where the template allows it"
