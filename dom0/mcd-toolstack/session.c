@@ -239,16 +239,14 @@ static void try_connect(struct daemon *d, struct session *s, long now)
 	s->chan = mcd_chan_vchan_client(NULL, s->domid, path, NULL, 0);
 	if (!s->chan)
 		return;
-	if (mcd_chan_state(s->chan) != MCD_CHAN_OPEN) {
-		drop_chan(s);
-		return;
-	}
 	log_debug("session %s: vchan to domain %d connected", s->sid, s->domid);
 	hello.u.hello.version_min = MCD_PROTO_VERSION_MIN;
 	hello.u.hello.version_max = MCD_PROTO_VERSION_MAX;
 	hello.u.hello.role = MCD_ROLE_DOM0;
 	s->st = S_HELLO;
-	if (send_msg(d, s, &hello) < 0)
+	/* An agent that already closed its end may still have left frames in
+	 * the ring: read them, so what it said (or garbled) is what we log. */
+	if (mcd_chan_state(s->chan) == MCD_CHAN_OPEN && send_msg(d, s, &hello) < 0)
 		return;
 	drain(d, s);
 }
@@ -432,13 +430,15 @@ closed:
 	drop_chan(s);
 	if (s->st == S_STOPPING || s->st == S_DESTROYING)
 		return;
-	if (s->st == S_RUNNING || s->recovered) {
+	if (s->st == S_RUNNING) {
 		/* The agent restarted or the guest is going away: reconnect
 		 * and let STATUS tell; domain death is noticed separately. */
 		log_warnx("session %s: agent channel closed, reconnecting", s->sid);
 		s->recovered = 1;
-		s->st = S_CONNECTING;
 		s->deadline = now_ms() + RECONNECT_TIMEOUT_MS;
+	}
+	if (s->recovered) {
+		s->st = S_CONNECTING;
 		s->next_try = now_ms() + CONNECT_RETRY_MS;
 		return;
 	}

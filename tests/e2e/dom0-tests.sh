@@ -224,12 +224,13 @@ gdom=$(xenstore-read /mcd/sessions/$good/domid 2>/dev/null || echo none)
 P=/var/log/xen/guest-mcd-$psid.log
 sed -n 's/.*\(MCD-PROBE .*\)/#   \1/p' $P
 check "guest probe ran" grep -q "MCD-PROBE" $P
+check "probe can read its own nodes (so 'denied' means denied)" grep -q "MCD-HOSTILE own domid [0-9]" $P
 check "guest cannot read /mcd" grep -q "MCD-PROBE /mcd denied" $P
 check "guest cannot read /mcd/sessions" grep -q "MCD-PROBE /mcd/sessions denied" $P
-check "guest cannot read dom0's data" grep -q "MCD-PROBE /local/domain/0/data denied" $P
+check "guest cannot read dom0's nodes" grep -q "MCD-PROBE /local/domain/0 denied" $P
 check "guest cannot read the other session's nodes" \
 	grep -q "MCD-PROBE /local/domain/$gdom/data/mcd denied" $P
-check "guest read nothing at all" sh -c "! grep -q 'MCD-PROBE .* readable' $P"
+check "guest read nothing outside its own area" sh -c "! grep -q 'MCD-PROBE .* readable' $P"
 check "probe guest destroyed" wait_for 30 domain_gone "$psid"
 
 # --- the service is killed and restarted mid-session -------------------

@@ -14,9 +14,9 @@
  *   badxs      junk and overlong values in its own data/mcd/agent and
  *              data/mcd/vchan nodes; after --delay seconds a real vchan
  *              server, then garbage
- *   probe      reads /mcd, /mcd/sessions, /local/domain/0/data and
- *              /local/domain/<d>/data/mcd for d = 1..32, printing
- *              "MCD-PROBE <path> readable|denied" for each
+ *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
+ *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
+ *              "MCD-PROBE <path> readable|denied|absent|error" for each
  * --socket PATH serves the channel modes over the Unix-socket stand-in
  * instead of vchan (no Xen needed).
  */
@@ -268,16 +268,20 @@ static void probe(struct axs *x)
 		else if (i == -2)
 			snprintf(path, sizeof(path), "%s", MCD_XS_SESSIONS);
 		else if (i == -1)
-			snprintf(path, sizeof(path), "/local/domain/0/data");
+			snprintf(path, sizeof(path), "/local/domain/0");
 		else if (i == 0)
 			continue;
 		else
 			snprintf(path, sizeof(path), "/local/domain/%d/%s", i,
 				 MCD_XS_GUEST_DIR);
+		if (i == x->domid)
+			continue; /* its own area: readable by design */
 		v = xs_read(x->h, XBT_NULL, path, &len);
-		say("MCD-PROBE %s %s", path, v ? "readable" : "denied");
-		if (!v)
-			log_debug("%s: %s", path, strerror(errno));
+		/* "absent" (ENOENT) is told apart from "denied" (EACCES), so a
+		 * test can insist on the permission check itself. */
+		say("MCD-PROBE %s %s", path,
+		    v ? "readable" : errno == EACCES ? "denied"
+		    : errno == ENOENT ? "absent" : "error");
 		free(v);
 	}
 	say("MCD-HOSTILE own domid %d", x->domid);
