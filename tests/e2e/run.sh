@@ -12,7 +12,7 @@ timeout=${MCD_E2E_TIMEOUT:-2400}
 scripts/testbed/build.sh
 mkdir -p "$cache"
 set +e
-scripts/testbed/run.sh --timeout "$timeout" tests/e2e/dom0-tests.sh 2>&1 | tee "$log"
+scripts/testbed/run.sh --timeout "$timeout" tests/e2e/dom0-tests.sh tests/e2e/lib.sh tests/e2e/cases/*.sh 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 

@@ -1,0 +1,74 @@
+# Shared helpers for the end-to-end cases (sourced by dom0-tests.sh).
+# Each case file in cases/ uses these; every check prints "ok - ..." or
+# "not ok - ...".
+T="mcd-toolstack"
+TD=/etc/mcd/templates
+LOG=/var/log/mcd-toolstack.log
+PIDFILE=/run/mcd/control.sock.pid
+DISPLAY_ADDR=10.0.2.2:0
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+# check DESCRIPTION COMMAND...: the command's status decides.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+# wait_for SECONDS COMMAND...: poll once a second until it succeeds.
+wait_for() {
+	n=$1
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" && return 0
+		sleep 1
+		n=$((n - 1))
+	done
+	"$@"
+}
+mcd_domains() { xl list | awk 'NR > 1 && $1 ~ /^mcd-/ { print $1 }' | sort; }
+mcd_domain_count() { mcd_domains | wc -l; }
+sessions_count() { xenstore-list /mcd/sessions 2>/dev/null | wc -l; }
+session_gone() { ! xenstore-read "/mcd/sessions/$1/domid" >/dev/null 2>&1; }
+domain_gone() { ! xl domid "mcd-$1" >/dev/null 2>&1; }
+console_has() { grep -q -- "$2" "/var/log/xen/guest-mcd-$1.log" 2>/dev/null; }
+state_is() { [ "$(xenstore-read "/mcd/sessions/$1/state" 2>/dev/null)" = "$2" ]; }
+daemon_alive() { [ -f $PIDFILE ] && kill -0 "$(cat $PIDFILE)" 2>/dev/null; }
+# sid_from FILE: the session id named in a launch's progress output.
+sid_from() { sed -n 's/.*session \([0-9a-f]\{16\}\).*/\1/p' "$1" | head -n 1; }
+# expect_fail DESC PATTERN COMMAND...: must exit non-zero with one line
+# matching PATTERN on stderr and leave no new domain or session behind.
+expect_fail() {
+	d=$1
+	pat=$2
+	shift 2
+	before=$(mcd_domain_count)
+	sbefore=$(sessions_count)
+	if "$@" >/tmp/out 2>/tmp/err; then
+		not_ok "$d: succeeded"
+		return
+	fi
+	if ! grep -q -- "$pat" /tmp/err; then
+		not_ok "$d: error does not match '$pat':"
+		sed 's/^/#   /' /tmp/err
+		return
+	fi
+	wait_for 20 test "$(mcd_domain_count)" -le "$before"
+	if [ "$(mcd_domain_count)" -gt "$before" ]; then
+		not_ok "$d: leaked a domain"
+		return
+	fi
+	wait_for 10 test "$(sessions_count)" -le "$sbefore"
+	if [ "$(sessions_count)" -gt "$sbefore" ]; then
+		not_ok "$d: leaked session nodes"
+		return
+	fi
+	ok "$d ($(grep -- "$pat" /tmp/err | tail -n 1))"
+}
+launch() {
+	tmpl=$1
+	shift
+	$T launch --template "$tmpl" --user alice --display $DISPLAY_ADDR -- "$@"
+}
