@@ -154,6 +154,12 @@ static int valid_agent(const char *v)
 	return 1;
 }
 
+static int valid_pool_state(const char *v)
+{
+	return strcmp(v, MCD_POOL_STATE_BOOTING) == 0 ||
+	       strcmp(v, MCD_POOL_STATE_READY) == 0;
+}
+
 static int valid_user(const char *v)
 {
 	return mcd_valid_user(v);
@@ -187,6 +193,7 @@ struct rule {
 };
 
 #define SESS MCD_XS_SESSIONS "/*/"
+#define POOL MCD_XS_POOL "/*/"
 #define GUEST "/local/domain/*/"
 
 /* Every node MCD may have in XenStore.  SCHEMA.md is this table in prose. */
@@ -217,6 +224,20 @@ static const struct rule tree[] = {
 	  "\"code N\" or \"signal N\"" },
 	{ SESS MCD_XS_K_ERROR, AREA_DOM0, OPTIONAL, MCD_XS_MAX_ERROR,
 	  valid_printable, "one line of printable ASCII" },
+
+	{ MCD_XS_POOL, AREA_DOM0, OPTIONAL, 0, NULL, "empty" },
+	{ MCD_XS_POOL "/*", AREA_DOM0, OPTIONAL, 0, NULL, "empty" },
+	{ POOL MCD_XS_K_DOMID, AREA_DOM0, OPTIONAL, 5, valid_domid,
+	  "a domain id 1..32751" },
+	{ POOL MCD_XS_K_DOMNAME, AREA_DOM0, OPTIONAL,
+	  sizeof(MCD_DOMAIN_PREFIX) - 1 + MCD_SESSION_ID_LEN,
+	  valid_domain_name, "mcd-<member id>" },
+	{ POOL MCD_XS_K_TEMPLATE, AREA_DOM0, OPTIONAL, MCD_XS_MAX_TEMPLATE,
+	  valid_template, "a template name" },
+	{ POOL MCD_XS_K_STATE, AREA_DOM0, OPTIONAL, 7, valid_pool_state,
+	  "booting or ready" },
+	{ POOL MCD_XS_K_CREATED, AREA_DOM0, OPTIONAL, 19, valid_created,
+	  "unix seconds" },
 
 	{ GUEST MCD_XS_GUEST_DIR, AREA_GUEST, OPTIONAL, 0, NULL, "empty" },
 	{ GUEST MCD_XS_GUEST_VCHAN, AREA_GUEST, OPTIONAL, 0, NULL, "empty" },
@@ -736,23 +757,27 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Session ids seen in paths, whether or not their directory is listed. */
-static int collect_sids(struct ctx *c, char ***sids, size_t *nsids)
+/* Record ids seen in paths under area ("/mcd/sessions" or "/mcd/pool"),
+ * whether or not their directory is listed; appended to *sids. */
+static int collect_sids(struct ctx *c, const char *area, char ***sids,
+			size_t *nsids)
 {
-	static const char pre[] = MCD_XS_SESSIONS "/";
-	char **v = NULL;
-	size_t n = 0;
+	char pre[64];
+	char **v = *sids;
+	size_t n = *nsids, first = *nsids;
+
+	snprintf(pre, sizeof(pre), "%s/", area);
 
 	for (size_t i = 0; i < c->count; i++) {
 		const char *s = c->nodes[i].path;
 		size_t len;
 		char **nv;
 
-		if (strncmp(s, pre, sizeof(pre) - 1) != 0)
+		if (strncmp(s, pre, strlen(pre)) != 0)
 			continue;
-		s += sizeof(pre) - 1;
+		s += strlen(pre);
 		len = strcspn(s, "/");
-		if (n && strlen(v[n - 1]) == len && !strncmp(v[n - 1], s, len))
+		if (n > first && strlen(v[n - 1]) == len && !strncmp(v[n - 1], s, len))
 			continue;
 		nv = realloc(v, (n + 1) * sizeof(*v));
 		if (!nv || !(nv[n] = strndup(s, len))) {
@@ -763,7 +788,7 @@ static int collect_sids(struct ctx *c, char ***sids, size_t *nsids)
 		n++;
 	}
 	/* Sorted paths can interleave two ids ("ab", "ab-c", "ab/x"): dedup. */
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = first; i < n; i++)
 		for (size_t j = i + 1; j < n;)
 			if (strcmp(v[i], v[j]) == 0) {
 				free(v[j]);
@@ -771,8 +796,8 @@ static int collect_sids(struct ctx *c, char ***sids, size_t *nsids)
 			} else {
 				j++;
 			}
-	if (n)
-		qsort(v, n, sizeof(*v), str_cmp);
+	if (n > first)
+		qsort(v + first, n - first, sizeof(*v), str_cmp);
 	*sids = v;
 	*nsids = n;
 	return 0;
@@ -895,8 +920,9 @@ static void check_orphans(struct ctx *c, char **sids, size_t nsids)
 			char buf[200];
 
 			problem(c, nd->path, "domain %s has no session under "
-				MCD_XS_SESSIONS, show(nd->value, nd->vlen, buf,
-						      sizeof(buf)));
+				MCD_XS_SESSIONS " nor pool record under "
+				MCD_XS_POOL, show(nd->value, nd->vlen, buf,
+						  sizeof(buf)));
 		}
 	}
 }
@@ -984,12 +1010,15 @@ int mcd_schema_check(const char *text, size_t len,
 		problem(&c, c.no_perms, "the listing has no permissions: "
 			"run xenstore-ls with -p");
 
-	if (collect_sids(&c, &sids, &nsids) < 0)
+	if (collect_sids(&c, MCD_XS_SESSIONS, &sids, &nsids) < 0)
 		goto oom;
 	res->sessions = (unsigned)nsids;
 	domains = c.o->domains && check_domains_listed(&c);
-	for (size_t i = 0; i < nsids; i++)
-		check_session(&c, sids[i], sids, nsids, domains);
+	for (size_t i = 0; i < res->sessions; i++)
+		check_session(&c, sids[i], sids, res->sessions, domains);
+	/* A pool member owns its domain as a session does. */
+	if (collect_sids(&c, MCD_XS_POOL, &sids, &nsids) < 0)
+		goto oom;
 	if (domains)
 		check_orphans(&c, sids, nsids);
 	rc = 0;

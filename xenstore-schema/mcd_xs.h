@@ -21,6 +21,14 @@
 /* dom0 area. */
 #define MCD_XS_ROOT          "/mcd"
 #define MCD_XS_SESSIONS      "/mcd/sessions"
+/* Warm pool: pre-booted idle domains, /mcd/pool/<sid>/<key>.  Keys: domid,
+ * domain-name, template, state (see MCD_POOL_STATE_*), created.  A claimed
+ * member's record moves to /mcd/sessions/<sid> in one transaction; the sid
+ * and the domain name stay the same. */
+#define MCD_XS_POOL          "/mcd/pool"
+#define MCD_POOL_STATE_BOOTING "booting" /* domain being built, or its agent
+					  * not connected yet */
+#define MCD_POOL_STATE_READY   "ready"   /* agent connected and idle */
 /* /mcd/sessions/<sid>/<key>; keys: */
 #define MCD_XS_K_DOMID       "domid"       /* decimal domid */
 #define MCD_XS_K_DOMNAME     "domain-name" /* mcd-<sid> */

@@ -538,8 +538,8 @@ static void test_unknown_nodes(void **state)
 	expect_one_both(S "/password", "unknown node");
 
 	base_tree();
-	tset("/mcd/pool", "", "n0");
-	expect_one_both("/mcd/pool", "unknown node");
+	tset("/mcd/spare", "", "n0");
+	expect_one_both("/mcd/spare", "unknown node");
 
 	base_tree();
 	tset(S "/user/extra", "x", "n0");
@@ -549,6 +549,47 @@ static void test_unknown_nodes(void **state)
 	tset("/local/domain/5/data/mcd/secret", "x", "n5");
 	expect_one_both("/local/domain/5/data/mcd/secret",
 			"unknown node (written by the guest)");
+}
+
+#define MEMBER "00112233445566aa"
+
+/* A warm-pool member owns its domain as a session does. */
+static void add_pool_member(const char *state)
+{
+	tset("/mcd/pool", "", "n0");
+	tset("/mcd/pool/" MEMBER, "", "n0");
+	tset("/mcd/pool/" MEMBER "/state", state, "n0");
+	tset("/mcd/pool/" MEMBER "/template", "debian-12", "n0");
+	tset("/mcd/pool/" MEMBER "/domain-name", "mcd-" MEMBER, "n0");
+	tset("/mcd/pool/" MEMBER "/domid", "7", "n0");
+	tset("/mcd/pool/" MEMBER "/created", "1763770000", "n0");
+	add_domain("7", "mcd-" MEMBER);
+}
+
+static void test_pool_member(void **state)
+{
+	(void)state;
+	base_tree();
+	add_pool_member("ready");
+	check_tree("/", LS_PERMS, 1);
+	expect_ok(1);
+
+	base_tree();
+	add_pool_member("idle");
+	check_tree("/", LS_PERMS, 1);
+	expect_one("/mcd/pool/" MEMBER "/state", "booting or ready");
+
+	base_tree();
+	add_pool_member("ready");
+	tset("/mcd/pool/" MEMBER "/user", "alice", "n0");
+	check_tree("/", LS_PERMS, 1);
+	expect_one("/mcd/pool/" MEMBER "/user", "unknown node");
+
+	/* Without its pool record the domain is a leak. */
+	base_tree();
+	add_domain("7", "mcd-" MEMBER);
+	check_tree("/", LS_PERMS, 1);
+	expect_one("/local/domain/7/name", "no session");
 }
 
 static void test_bad_session_id(void **state)
@@ -1088,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_bad_root),
 		cmocka_unit_test(test_unknown_nodes),
+		cmocka_unit_test(test_pool_member),
 		cmocka_unit_test(test_bad_session_id),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_lengths),
