@@ -3,11 +3,13 @@
  *
  * libxlutil does the parsing, so the syntax is xl's.  Its reports (syntax
  * errors as "file:line: ...", bad values, bad disk specs) go to a memory
- * stream, and the first new line becomes our one-line error.  libxlutil has
- * no way to list the keys it read, so after a successful parse a small
- * scanner walks the same text for the key at the start of each statement:
- * that is how unknown, reserved and repeated keys are refused with their
- * line number.
+ * stream and become our problems, one line each.  libxlutil has no way to
+ * list the keys it read, so a small scanner walks the same text for the key
+ * at the start of each statement: that is how unknown, reserved and
+ * repeated keys are refused with their line number.
+ *
+ * Every check records its problem and goes on, so template_check can print
+ * them all; template_load runs the same checks and fails with the first.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -27,13 +29,14 @@
 
 #define KEY_LEN_MAX	31	/* longer than any key we know */
 #define KEYS_MAX	64	/* statements in one template */
+#define PROBLEM_MAX	(PATH_MAX + 512)	/* one reported line */
 
 /* Keys a template may hold. */
 static const char *const tpl_keys[] = {
 	"type", "memory", "maxmem", "vcpus", "maxvcpus",
 	"kernel", "ramdisk", "root", "extra", "cmdline", "disk",
 	"on_poweroff", "on_reboot", "on_crash", "on_watchdog",
-	"mcd_os", "mcd_agent_timeout",
+	"mcd_os", "mcd_agent_timeout", "mcd_pool_size", "mcd_keep_for_user",
 	NULL
 };
 
@@ -52,12 +55,14 @@ struct tpl_key {
 	int	line;
 };
 
-/* State of one template_load call. */
+/* State of one template_load or template_check call. */
 struct tpl {
 	const char	*name;
 	const char	*path;
-	char		*err;
+	char		*err;		/* the first problem goes here */
 	size_t		 errlen;
+	FILE		*out;		/* every problem goes here (may be NULL) */
+	int		 problems;
 	XLU_Config	*cfg;
 	FILE		*report;	/* libxlutil's messages */
 	char		*rbuf;		/* open_memstream buffer */
@@ -92,6 +97,39 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Record one problem (a whole line, without newline).  Always -1. */
+static int
+problem(struct tpl *tp, const char *line)
+{
+	if (tp->problems == 0)
+		seterr(tp->err, tp->errlen, "%s", line);
+	if (tp->out)
+		fprintf(tp->out, "%s\n", line);
+	tp->problems++;
+	return -1;
+}
+
+/* A problem at a known line: "path:line: ..." ("path: ..." if line 0). */
+static int
+problem_line(struct tpl *tp, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+problem_line(struct tpl *tp, int line, const char *fmt, ...)
+{
+	char msg[PROBLEM_MAX], full[PATH_MAX + PROBLEM_MAX + 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(full, sizeof(full), "%s:%d: %s", tp->path, line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", tp->path, msg);
+	return problem(tp, full);
+}
+
 /* Line of the statement that set key, 0 if unknown. */
 static int
 key_line(const struct tpl *tp, const char *key)
@@ -104,7 +142,7 @@ key_line(const struct tpl *tp, const char *key)
 	return 0;
 }
 
-/* Fail with "path:line: ..." (or "path: ..." when key has no line). */
+/* A problem with key's value: "path:line: ..." (or "path: ..."). */
 static int
 fail_at(struct tpl *tp, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -112,52 +150,55 @@ fail_at(struct tpl *tp, const char *key, const char *fmt, ...)
 static int
 fail_at(struct tpl *tp, const char *key, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[PROBLEM_MAX];
 	va_list ap;
-	int line;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	line = key ? key_line(tp, key) : 0;
-	if (line > 0)
-		seterr(tp->err, tp->errlen, "%s:%d: %s", tp->path, line, msg);
-	else
-		seterr(tp->err, tp->errlen, "%s: %s", tp->path, msg);
-	return -1;
+	return problem_line(tp, key ? key_line(tp, key) : 0, "%s", msg);
 }
 
 /*
- * Fail with the first line libxlutil reported since the last call, or
- * with "path: <fallback>: strerror(e)" if it reported nothing.
+ * Record each line libxlutil reported since the last call as a problem
+ * (its warnings are problems to us: we refuse the template), or
+ * "path: <fallback>: strerror(e)" if it reported nothing.  Always -1.
  */
 static int
 fail_report(struct tpl *tp, int e, const char *fallback)
 {
-	const char *s, *nl, *w;
+	char line[PROBLEM_MAX];
+	const char *s, *end, *nl, *w;
 	size_t n;
+	int found = 0;
 
 	if (tp->report && fflush(tp->report) == 0 && tp->rbuf &&
 	    tp->rlen > tp->rseen) {
 		s = tp->rbuf + tp->rseen;
-		while (*s == '\n')
-			s++;
-		nl = strchr(s, '\n');
-		n = nl ? (size_t)(nl - s) : strlen(s);
+		end = tp->rbuf + tp->rlen;
 		tp->rseen = tp->rlen;
-		/* It is no mere warning: we refuse the template. */
-		w = memmem(s, n, ": warning: ", 11);
-		if (w && n > 0) {
-			seterr(tp->err, tp->errlen, "%.*s%.*s", (int)(w - s + 2),
-			    s, (int)(n - (size_t)(w - s) - 11), w + 11);
-			return -1;
-		}
-		if (n > 0) {
-			seterr(tp->err, tp->errlen, "%.*s", (int)n, s);
-			return -1;
+		while (s < end) {
+			nl = memchr(s, '\n', (size_t)(end - s));
+			n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+			if (n > 0) {
+				w = memmem(s, n, ": warning: ", 11);
+				if (w)
+					snprintf(line, sizeof(line), "%.*s%.*s",
+					    (int)(w - s + 2), s,
+					    (int)(n - (size_t)(w - s) - 11),
+					    w + 11);
+				else
+					snprintf(line, sizeof(line), "%.*s",
+					    (int)n, s);
+				problem(tp, line);
+				found = 1;
+			}
+			s += n + 1;
 		}
 	}
-	return fail_at(tp, NULL, "%s: %s", fallback, strerror(e));
+	if (!found)
+		fail_at(tp, NULL, "%s: %s", fallback, strerror(e));
+	return -1;
 }
 
 /* Forget what libxlutil reported so far (warnings we chose to tolerate). */
@@ -174,6 +215,7 @@ report_skip(struct tpl *tp)
 static int
 read_file(struct tpl *tp, char **data_r, size_t *len_r)
 {
+	char line[PROBLEM_MAX];
 	struct stat st;
 	char *data = NULL;
 	size_t len = 0;
@@ -183,10 +225,10 @@ read_file(struct tpl *tp, char **data_r, size_t *len_r)
 	fd = open(tp->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1) {
 		if (errno == ENOENT) {
-			seterr(tp->err, tp->errlen,
+			snprintf(line, sizeof(line),
 			    "unknown template '%s' (no %s)", tp->name,
 			    tp->path);
-			return -1;
+			return problem(tp, line);
 		}
 		return fail_at(tp, NULL, "cannot open: %s", strerror(errno));
 	}
@@ -245,16 +287,18 @@ read_file(struct tpl *tp, char **data_r, size_t *len_r)
 /* --- the key scanner ------------------------------------------------------ */
 
 /*
- * Record the key of every statement.  Runs only on text libxlutil already
- * parsed, so it can rely on xl's lexical rules: keys are [a-z][._0-9a-z]*,
- * statements end at a newline or ';' outside brackets, strings are quoted
- * with ' or " and may hold backslash escapes, '#' starts a comment.
+ * Record the key of every statement and report each unknown, reserved or
+ * repeated one.  Runs on text libxlutil parsed (or tried to: after a syntax
+ * error it still finds the keys of the statements around it), relying on
+ * xl's lexical rules: keys are [a-z][._0-9a-z]*, statements end at a
+ * newline or ';' outside brackets, strings are quoted with ' or " and may
+ * hold backslash escapes, '#' starts a comment.
  */
-static int
+static void
 scan_keys(struct tpl *tp, const char *s)
 {
 	char key[KEY_LEN_MAX + 1];
-	int line = 1, depth = 0, start = 1, plus, i;
+	int line = 1, depth = 0, start = 1, plus, i, full = 0;
 	size_t n;
 	char q;
 
@@ -297,11 +341,12 @@ scan_keys(struct tpl *tp, const char *s)
 			    isdigit((unsigned char)s[n]) ||
 			    s[n] == '_' || s[n] == '.')
 				n++;
+			start = 0;
 			if (n > KEY_LEN_MAX) {
-				seterr(tp->err, tp->errlen,
-				    "%s:%d: unknown key '%.*s...'", tp->path,
-				    line, KEY_LEN_MAX, s);
-				return -1;
+				problem_line(tp, line, "unknown key '%.*s...'",
+				    KEY_LEN_MAX, s);
+				s += n;
+				continue;
 			}
 			memcpy(key, s, n);
 			key[n] = '\0';
@@ -309,37 +354,33 @@ scan_keys(struct tpl *tp, const char *s)
 			while (*s == ' ' || *s == '\t')
 				s++;
 			plus = (*s == '+');
-			start = 0;
 
 			if (in_list(tpl_reserved, key)) {
-				seterr(tp->err, tp->errlen,
-				    "%s:%d: '%s' is set by MCD for each launch "
-				    "and must not be in a template", tp->path,
-				    line, key);
-				return -1;
+				problem_line(tp, line, "'%s' is set by MCD for "
+				    "each launch and must not be in a template",
+				    key);
+				continue;
 			}
 			if (!in_list(tpl_keys, key)) {
-				seterr(tp->err, tp->errlen,
-				    "%s:%d: unknown key '%s'", tp->path, line,
-				    key);
-				return -1;
+				problem_line(tp, line, "unknown key '%s'", key);
+				continue;
 			}
 			for (i = 0; i < tp->nkeys; i++)
 				if (strcmp(tp->keys[i].name, key) == 0)
 					break;
 			if (i < tp->nkeys) {
-				if (plus)
-					continue;	/* list addition */
-				seterr(tp->err, tp->errlen,
-				    "%s:%d: '%s' already set on line %d",
-				    tp->path, line, key, tp->keys[i].line);
-				return -1;
+				if (!plus)	/* += is a list addition */
+					problem_line(tp, line, "'%s' already "
+					    "set on line %d", key,
+					    tp->keys[i].line);
+				continue;
 			}
 			if (tp->nkeys == KEYS_MAX) {
-				seterr(tp->err, tp->errlen,
-				    "%s:%d: more than %d keys", tp->path, line,
-				    KEYS_MAX);
-				return -1;
+				if (!full)
+					problem_line(tp, line, "more than %d "
+					    "keys", KEYS_MAX);
+				full = 1;
+				continue;
 			}
 			memcpy(tp->keys[tp->nkeys].name, key, n + 1);
 			tp->keys[tp->nkeys].line = line;
@@ -349,12 +390,11 @@ scan_keys(struct tpl *tp, const char *s)
 			s++;
 		}
 	}
-	return 0;
 }
 
 /* --- typed getters -------------------------------------------------------- */
 
-/* 1 and *v if set, 0 if absent, -1 on a bad value (err set). */
+/* 1 and *v if set, 0 if absent, -1 on a bad value (problem recorded). */
 static int
 get_str(struct tpl *tp, const char *key, const char **v)
 {
@@ -385,10 +425,13 @@ get_num(struct tpl *tp, const char *key, long min, long max, long *v)
 	return 1;
 }
 
-/* An absolute path to an existing file that we can read. */
+/*
+ * An absolute path to an existing file that we can read: a regular file,
+ * or with allow_blk a block device too (*is_blk then tells which).
+ */
 static int
 check_file(struct tpl *tp, const char *key, const char *what,
-    const char *path, int allow_blk)
+    const char *path, int allow_blk, int *is_blk)
 {
 	struct stat st;
 
@@ -399,11 +442,13 @@ check_file(struct tpl *tp, const char *key, const char *what,
 		return fail_at(tp, key, "%s %s: %s", what, path,
 		    strerror(errno));
 	if (!S_ISREG(st.st_mode) && !(allow_blk && S_ISBLK(st.st_mode)))
-		return fail_at(tp, key, "%s %s: not a regular file", what,
-		    path);
+		return fail_at(tp, key, "%s %s: not a regular file%s", what,
+		    path, allow_blk ? " or block device" : "");
 	if (access(path, R_OK) == -1)
 		return fail_at(tp, key, "%s %s: %s", what, path,
 		    strerror(errno));
+	if (is_blk)
+		*is_blk = S_ISBLK(st.st_mode);
 	return 0;
 }
 
@@ -418,6 +463,11 @@ xstrdup(struct tpl *tp, const char *s)
 }
 
 /* --- the parts of a template ---------------------------------------------- */
+
+/*
+ * Each part records every problem it finds in its keys and returns -1 if
+ * there was one.  Parts do not depend on each other, so all of them run.
+ */
 
 static int
 parse_type(struct tpl *tp)
@@ -438,24 +488,35 @@ parse_mcd(struct tpl *tp, struct mcd_template *t)
 {
 	const char *v;
 	long l;
-	int r;
+	int r, rc = 0;
 
 	snprintf(t->os, sizeof(t->os), "linux");
-	if ((r = get_str(tp, "mcd_os", &v)) < 0)
-		return -1;
-	if (r) {
+	if ((r = get_str(tp, "mcd_os", &v)) < 0) {
+		rc = -1;
+	} else if (r) {
 		if (!in_list(tpl_os, v))
-			return fail_at(tp, "mcd_os", "mcd_os '%s' is not one "
+			rc = fail_at(tp, "mcd_os", "mcd_os '%s' is not one "
 			    "of linux, windows", v);
-		snprintf(t->os, sizeof(t->os), "%s", v);
+		else
+			snprintf(t->os, sizeof(t->os), "%s", v);
 	}
 	t->agent_timeout_s = TEMPLATE_TIMEOUT_DEFAULT;
 	if ((r = get_num(tp, "mcd_agent_timeout", 1, TEMPLATE_TIMEOUT_MAX,
 	    &l)) < 0)
-		return -1;
-	if (r)
+		rc = -1;
+	else if (r)
 		t->agent_timeout_s = (unsigned)l;
-	return 0;
+	t->pool_size = 0;
+	if ((r = get_num(tp, "mcd_pool_size", 0, TEMPLATE_POOL_MAX, &l)) < 0)
+		rc = -1;
+	else if (r)
+		t->pool_size = (unsigned)l;
+	t->keep_for_user = 0;
+	if ((r = get_num(tp, "mcd_keep_for_user", 0, 1, &l)) < 0)
+		rc = -1;
+	else if (r)
+		t->keep_for_user = (int)l;
+	return rc;
 }
 
 static int
@@ -463,13 +524,13 @@ parse_actions(struct tpl *tp, libxl_domain_config *dc)
 {
 	const char *const *k;
 	const char *v;
-	int r;
+	int r, rc = 0;
 
 	for (k = tpl_on_keys; *k; k++) {
 		if ((r = get_str(tp, *k, &v)) < 0)
-			return -1;
-		if (r && strcmp(v, "destroy") != 0)
-			return fail_at(tp, *k, "%s '%s': a disposable domain "
+			rc = -1;
+		else if (r && strcmp(v, "destroy") != 0)
+			rc = fail_at(tp, *k, "%s '%s': a disposable domain "
 			    "is only ever destroyed", *k, v);
 	}
 	dc->on_poweroff = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
@@ -477,24 +538,28 @@ parse_actions(struct tpl *tp, libxl_domain_config *dc)
 	dc->on_watchdog = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
 	dc->on_crash = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
 	dc->on_soft_reset = LIBXL_ACTION_ON_SHUTDOWN_DESTROY;
-	return 0;
+	return rc;
 }
 
 static int
 parse_memory(struct tpl *tp, struct mcd_template *t,
     libxl_domain_build_info *b)
 {
-	long mem, maxmem;
-	int r;
+	long mem = 0, maxmem;
+	int r, rc = 0;
 
 	if ((r = get_num(tp, "memory", TEMPLATE_MEM_MIN, TEMPLATE_MEM_MAX,
 	    &mem)) < 0)
-		return -1;
-	if (r == 0)
-		return fail_at(tp, NULL, "missing 'memory' (MiB, %d..%d)",
+		rc = -1;
+	else if (r == 0)
+		rc = fail_at(tp, NULL, "missing 'memory' (MiB, %d..%d)",
 		    TEMPLATE_MEM_MIN, TEMPLATE_MEM_MAX);
+	if (rc < 0)
+		mem = TEMPLATE_MEM_MIN;	/* still check maxmem on its own */
 	maxmem = mem;
 	if ((r = get_num(tp, "maxmem", mem, TEMPLATE_MEM_MAX, &maxmem)) < 0)
+		return -1;
+	if (rc < 0)
 		return -1;
 	t->memory_mb = (unsigned)mem;
 	t->maxmem_mb = (unsigned)maxmem;
@@ -508,13 +573,17 @@ parse_vcpus(struct tpl *tp, struct mcd_template *t,
     libxl_domain_build_info *b)
 {
 	long vcpus = 1, maxvcpus;
-	int r, i;
+	int r, rc = 0, i;
 
-	if ((r = get_num(tp, "vcpus", 1, TEMPLATE_VCPUS_MAX, &vcpus)) < 0)
-		return -1;
+	if ((r = get_num(tp, "vcpus", 1, TEMPLATE_VCPUS_MAX, &vcpus)) < 0) {
+		rc = -1;
+		vcpus = 1;
+	}
 	maxvcpus = vcpus;
 	if ((r = get_num(tp, "maxvcpus", vcpus, TEMPLATE_VCPUS_MAX,
 	    &maxvcpus)) < 0)
+		return -1;
+	if (rc < 0)
 		return -1;
 	t->vcpus = (unsigned)vcpus;
 	t->max_vcpus = (unsigned)maxvcpus;
@@ -535,36 +604,36 @@ static int
 parse_boot(struct tpl *tp, libxl_domain_build_info *b)
 {
 	const char *kernel, *ramdisk, *root = NULL, *extra = NULL, *cmdline = NULL;
-	int r, hr, he, hc;
+	int r, hr, he, hc, rc = 0;
 
 	if ((r = get_str(tp, "kernel", &kernel)) < 0)
-		return -1;
-	if (r == 0)
-		return fail_at(tp, NULL, "missing 'kernel' (a PV template "
+		rc = -1;
+	else if (r == 0)
+		rc = fail_at(tp, NULL, "missing 'kernel' (a PV template "
 		    "boots a kernel from dom0)");
-	if (check_file(tp, "kernel", "kernel", kernel, 0) < 0)
-		return -1;
-	if ((b->kernel = xstrdup(tp, kernel)) == NULL)
+	else if (check_file(tp, "kernel", "kernel", kernel, 0, NULL) < 0)
+		rc = -1;
+	else if ((b->kernel = xstrdup(tp, kernel)) == NULL)
 		return -1;
 
 	if ((r = get_str(tp, "ramdisk", &ramdisk)) < 0)
+		rc = -1;
+	else if (r && check_file(tp, "ramdisk", "ramdisk", ramdisk, 0,
+	    NULL) < 0)
+		rc = -1;
+	else if (r && (b->ramdisk = xstrdup(tp, ramdisk)) == NULL)
 		return -1;
-	if (r) {
-		if (check_file(tp, "ramdisk", "ramdisk", ramdisk, 0) < 0)
-			return -1;
-		if ((b->ramdisk = xstrdup(tp, ramdisk)) == NULL)
-			return -1;
-	}
 
-	if ((hr = get_str(tp, "root", &root)) < 0 ||
-	    (he = get_str(tp, "extra", &extra)) < 0 ||
-	    (hc = get_str(tp, "cmdline", &cmdline)) < 0)
+	hr = get_str(tp, "root", &root);
+	he = get_str(tp, "extra", &extra);
+	hc = get_str(tp, "cmdline", &cmdline);
+	if (hr < 0 || he < 0 || hc < 0)
 		return -1;
 	if (hc && (hr || he))
 		return fail_at(tp, "cmdline", "'cmdline' replaces 'root' and "
 		    "'extra': use either");
-	if (!hc && !hr && !he)
-		return 0;
+	if (rc < 0 || (!hc && !hr && !he))
+		return rc;
 	if (hc)
 		b->cmdline = strdup(cmdline);
 	else if (!hr)
@@ -577,13 +646,71 @@ parse_boot(struct tpl *tp, libxl_domain_build_info *b)
 	return 0;
 }
 
+/* A vdev names clone files and LVs: [a-z0-9]+, at most 15 characters. */
+static int
+vdev_valid(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n > TEMPLATE_VDEV_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)v[i]) ||
+		    isdigit((unsigned char)v[i])))
+			return 0;
+	return 1;
+}
+
+/* One disk: its spec parsed into d, recorded in td.  -1 on a problem. */
+static int
+parse_disk(struct tpl *tp, struct mcd_template *t, int i,
+    XLU_ConfigList *list, libxl_device_disk *d, struct template_disk *td)
+{
+	const char *spec;
+	unsigned j;
+	int r;
+
+	spec = xlu_cfg_get_listitem(list, i);
+	if (spec == NULL)
+		return fail_at(tp, "disk", "disk %d is not a string", i + 1);
+	r = xlu_disk_parse(tp->cfg, 1, &spec, d);
+	if (r != 0)
+		return fail_report(tp, r, "disk");
+	if (d->vdev == NULL)
+		return fail_at(tp, "disk", "disk %d has no vdev", i + 1);
+	if (!vdev_valid(d->vdev))
+		return fail_at(tp, "disk", "disk %d: vdev '%.40s' must be 1..%d "
+		    "lowercase letters and digits", i + 1, d->vdev,
+		    TEMPLATE_VDEV_MAX);
+	for (j = 0; j < (unsigned)i; j++)
+		if (strcmp(t->disks[j].vdev, d->vdev) == 0)
+			return fail_at(tp, "disk", "disk %d: vdev %s is "
+			    "already used by disk %u", i + 1, d->vdev, j + 1);
+	snprintf(td->vdev, sizeof(td->vdev), "%s", d->vdev);
+	td->writable = d->readwrite != 0;
+	td->is_cdrom = d->is_cdrom != 0;
+	if (d->format == LIBXL_DISK_FORMAT_EMPTY || d->pdev_path == NULL ||
+	    d->pdev_path[0] == '\0') {
+		if (td->writable)
+			return fail_at(tp, "disk", "writable disk %s has no "
+			    "target to clone", d->vdev);
+		return 0;
+	}
+	if (strlen(d->pdev_path) >= sizeof(td->target))
+		return fail_at(tp, "disk", "disk %s: target is longer than "
+		    "%zu bytes", d->vdev, sizeof(td->target) - 1);
+	if (check_file(tp, "disk", "disk target", d->pdev_path, 1,
+	    &td->is_block) < 0)
+		return -1;
+	snprintf(td->target, sizeof(td->target), "%s", d->pdev_path);
+	return 0;
+}
+
 static int
 parse_disks(struct tpl *tp, struct mcd_template *t, libxl_domain_config *dc)
 {
 	XLU_ConfigList *list;
-	libxl_device_disk *d;
-	const char *spec;
-	int r, n, i;
+	int r, n, i, rc = 0;
 
 	r = xlu_cfg_get_list(tp->cfg, "disk", &list, &n, 0);
 	if (r == ESRCH)
@@ -599,32 +726,101 @@ parse_disks(struct tpl *tp, struct mcd_template *t, libxl_domain_config *dc)
 	if (dc->disks == NULL)
 		return fail_at(tp, NULL, "out of memory");
 	for (i = 0; i < n; i++) {
-		d = &dc->disks[i];
-		libxl_device_disk_init(d);
+		libxl_device_disk_init(&dc->disks[i]);
 		dc->num_disks = i + 1;	/* so dispose frees this one too */
-		spec = xlu_cfg_get_listitem(list, i);
-		if (spec == NULL)
-			return fail_at(tp, "disk", "disk %d is not a string",
-			    i + 1);
-		r = xlu_disk_parse(tp->cfg, 1, &spec, d);
-		if (r != 0)
-			return fail_report(tp, r, "disk");
-		if (d->vdev == NULL)
-			return fail_at(tp, "disk", "disk %d has no vdev",
-			    i + 1);
-		if (d->readwrite) {
-			seterr(tp->err, tp->errlen, "template %s: writable "
-			    "disk %s needs a per-launch clone (not supported "
-			    "yet)", tp->name, d->vdev);
-			return -1;
-		}
-		if (d->format != LIBXL_DISK_FORMAT_EMPTY && d->pdev_path &&
-		    d->pdev_path[0] != '\0' &&
-		    check_file(tp, "disk", "disk target", d->pdev_path, 1) < 0)
-			return -1;
+		if (parse_disk(tp, t, i, list, &dc->disks[i],
+		    &t->disks[i]) < 0)
+			rc = -1;
+		else if (t->disks[i].writable)
+			t->num_writable++;
 	}
 	t->num_disks = (unsigned)n;
-	return 0;
+	return rc;
+}
+
+/*
+ * Load (or check) one template: every problem is recorded in tp.  Returns
+ * the number of problems.
+ */
+static int
+tpl_run(struct tpl *tp, const char *dir, const char *name,
+    struct mcd_template *t, libxl_domain_config *dc)
+{
+	char line[PROBLEM_MAX];
+	char *data = NULL;
+	size_t len = 0;
+	int n, r;
+
+	libxl_domain_config_init(dc);
+	memset(t, 0, sizeof(*t));
+	tp->name = name;
+	tp->path = t->path;
+
+	if (!template_name_valid(name, line, sizeof(line))) {
+		problem(tp, line);
+		return tp->problems;
+	}
+	if (dir == NULL)
+		dir = template_dir();
+	if (*dir == '\0') {
+		problem(tp, "template directory is empty");
+		return tp->problems;
+	}
+	n = snprintf(t->path, sizeof(t->path), "%s/%s%s", dir, name,
+	    TEMPLATE_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(t->path)) {
+		snprintf(line, sizeof(line), "template directory '%.64s...' "
+		    "is too long", dir);
+		t->path[0] = '\0';
+		problem(tp, line);
+		return tp->problems;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+
+	if (read_file(tp, &data, &len) < 0)
+		goto out;
+
+	tp->report = open_memstream(&tp->rbuf, &tp->rlen);
+	if (tp->report == NULL) {
+		fail_at(tp, NULL, "open_memstream: %s", strerror(errno));
+		goto out;
+	}
+	tp->cfg = xlu_cfg_init(tp->report, t->path);
+	if (tp->cfg == NULL) {
+		fail_at(tp, NULL, "out of memory");
+		goto out;
+	}
+	if (len > 0 && (r = xlu_cfg_readdata(tp->cfg, data, (int)len)) != 0) {
+		/* Every syntax error, then the keys; libxlutil dropped the
+		 * values, so checking them would only add noise. */
+		fail_report(tp, r, "cannot parse");
+		scan_keys(tp, data);
+		goto out;
+	}
+	report_skip(tp);
+	scan_keys(tp, data);
+
+	dc->c_info.type = LIBXL_DOMAIN_TYPE_PV;
+	libxl_domain_build_info_init_type(&dc->b_info, LIBXL_DOMAIN_TYPE_PV);
+
+	parse_type(tp);
+	parse_memory(tp, t, &dc->b_info);
+	parse_vcpus(tp, t, &dc->b_info);
+	parse_boot(tp, &dc->b_info);
+	parse_disks(tp, t, dc);
+	parse_actions(tp, dc);
+	parse_mcd(tp, t);
+out:
+	if (tp->cfg)
+		xlu_cfg_destroy(tp->cfg);
+	if (tp->report)
+		fclose(tp->report);
+	free(tp->rbuf);
+	free(data);
+	tp->cfg = NULL;
+	tp->report = NULL;
+	tp->rbuf = NULL;
+	return tp->problems;
 }
 
 /* --- public --------------------------------------------------------------- */
@@ -681,85 +877,39 @@ template_load(const char *dir, const char *name, struct mcd_template *t,
     libxl_domain_config *dc, char *err, size_t errlen)
 {
 	struct tpl tp;
-	char *data = NULL;
-	size_t len = 0;
-	int n, r, rc = -1;
 
-	libxl_domain_config_init(dc);
-	memset(t, 0, sizeof(*t));
 	memset(&tp, 0, sizeof(tp));
-	tp.name = name;
-	tp.path = t->path;
 	tp.err = err;
 	tp.errlen = errlen;
 	seterr(err, errlen, "%s", "");
+	if (tpl_run(&tp, dir, name, t, dc) == 0)
+		return 0;
+	libxl_domain_config_dispose(dc);
+	libxl_domain_config_init(dc);
+	return -1;
+}
 
-	if (!template_name_valid(name, err, errlen))
-		goto out;
-	if (dir == NULL)
-		dir = template_dir();
-	if (*dir == '\0') {
-		seterr(err, errlen, "template directory is empty");
-		goto out;
-	}
-	n = snprintf(t->path, sizeof(t->path), "%s/%s%s", dir, name,
-	    TEMPLATE_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(t->path)) {
-		seterr(err, errlen, "template directory '%.64s...' is too "
-		    "long", dir);
-		t->path[0] = '\0';
-		goto out;
-	}
-	snprintf(t->name, sizeof(t->name), "%s", name);
+int
+template_check(const char *dir, const char *name, FILE *out)
+{
+	struct mcd_template *t;
+	libxl_domain_config dc;
+	struct tpl tp;
+	int n;
 
-	if (read_file(&tp, &data, &len) < 0)
-		goto out;
-
-	tp.report = open_memstream(&tp.rbuf, &tp.rlen);
-	if (tp.report == NULL) {
-		fail_at(&tp, NULL, "open_memstream: %s", strerror(errno));
-		goto out;
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		if (out)
+			fprintf(out, "%s: out of memory\n", name ? name : "");
+		return 1;
 	}
-	tp.cfg = xlu_cfg_init(tp.report, t->path);
-	if (tp.cfg == NULL) {
-		fail_at(&tp, NULL, "out of memory");
-		goto out;
-	}
-	if (len > 0 && (r = xlu_cfg_readdata(tp.cfg, data, (int)len)) != 0) {
-		fail_report(&tp, r, "cannot parse");
-		goto out;
-	}
-	report_skip(&tp);
-	if (scan_keys(&tp, data) < 0)
-		goto out;
-
-	dc->c_info.type = LIBXL_DOMAIN_TYPE_PV;
-	libxl_domain_build_info_init_type(&dc->b_info, LIBXL_DOMAIN_TYPE_PV);
-
-	if (parse_type(&tp) < 0 ||
-	    parse_memory(&tp, t, &dc->b_info) < 0 ||
-	    parse_vcpus(&tp, t, &dc->b_info) < 0 ||
-	    parse_boot(&tp, &dc->b_info) < 0 ||
-	    parse_disks(&tp, t, dc) < 0 ||
-	    parse_actions(&tp, dc) < 0 ||
-	    parse_mcd(&tp, t) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (tp.cfg)
-		xlu_cfg_destroy(tp.cfg);
-	if (tp.report)
-		fclose(tp.report);
-	free(tp.rbuf);
-	free(data);
-	if (rc != 0) {
-		libxl_domain_config_dispose(dc);
-		libxl_domain_config_init(dc);
-		if (err && errlen && err[0] == '\0')
-			seterr(err, errlen, "template %s: invalid", name ?
-			    name : "(null)");
-	}
-	return rc;
+	memset(&tp, 0, sizeof(tp));
+	tp.out = out;
+	n = tpl_run(&tp, dir, name, t, &dc);
+	libxl_domain_config_dispose(&dc);
+	free(t);
+	if (out)
+		fflush(out);
+	return n;
 }
 
 static int

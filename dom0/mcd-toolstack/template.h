@@ -17,13 +17,24 @@
  *   ramdisk     the same, optional
  *   root, extra kernel command line "root=<root> <extra>"
  *   cmdline     the whole command line (instead of root/extra)
- *   disk        list of xl disk specs; only read-only disks for now, since a
- *               writable disk needs a per-launch clone
+ *   disk        list of xl disk specs.  Read-only disks are attached as they
+ *               are (never written).  Each writable disk (xl's default
+ *               access is rw) is cloned for every launch (clone.h) and the
+ *               domain gets the clone, so the template's image is never
+ *               written either; its target must be a regular file or, for
+ *               an LVM thin snapshot, a thin logical volume /dev/VG/LV.
  *   on_poweroff, on_reboot, on_crash, on_watchdog
  *               tolerated only as "destroy": a disposable domain is never
  *               restarted, MCD sets all of them to destroy anyway
  *   mcd_os             "linux" (default) or "windows": which agent to expect
  *   mcd_agent_timeout  seconds to wait for the agent, 1..3600, default 60
+ *   mcd_pool_size      warm-pool size: idle domains of this template kept
+ *                      booted with their agent connected, 0..32, default 0
+ *   mcd_keep_for_user  0 (default) or 1: whether a user's domain (and its
+ *                      disk clones) may be kept when the app ends, for that
+ *                      user's next launch of this template
+ * The memory a domain of the template needs is `memory` (plus a small
+ * per-domain overhead; see load.h).
  * Keys MCD sets per launch (name, uuid) are refused.  A key may be assigned
  * only once (disk += [...] is allowed).
  */
@@ -32,6 +43,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <libxl.h>
 
 #define TEMPLATE_DIR_DEFAULT	"/etc/mcd/templates"
@@ -46,6 +58,21 @@
 #define TEMPLATE_TIMEOUT_DEFAULT 60	/* seconds */
 #define TEMPLATE_TIMEOUT_MAX	3600
 #define TEMPLATE_LIST_MAX	4096	/* names returned by template_list */
+#define TEMPLATE_POOL_MAX	32	/* mcd_pool_size */
+#define TEMPLATE_VDEV_MAX	15	/* vdev name, without the NUL */
+
+/*
+ * One disk of a template, in the order of the disk list (the same order as
+ * libxl_domain_config.disks).  vdev is [a-z0-9]+ (it names clone files);
+ * target is the image's path ("" for an empty cdrom drive).
+ */
+struct template_disk {
+	char		vdev[TEMPLATE_VDEV_MAX + 1];
+	char		target[PATH_MAX];
+	int		writable;		/* cloned per launch */
+	int		is_block;		/* target is a block device */
+	int		is_cdrom;
+};
 
 /* What MCD itself needs from a template; the rest is in the domain config. */
 struct mcd_template {
@@ -57,7 +84,11 @@ struct mcd_template {
 	unsigned	maxmem_mb;		/* = memory_mb unless maxmem */
 	unsigned	vcpus;			/* online at boot */
 	unsigned	max_vcpus;
+	unsigned	pool_size;		/* mcd_pool_size */
+	int		keep_for_user;		/* mcd_keep_for_user */
 	unsigned	num_disks;
+	unsigned	num_writable;		/* disks[] with writable set */
+	struct template_disk disks[TEMPLATE_DISKS_MAX];
 };
 
 /*
@@ -76,13 +107,28 @@ int template_name_valid(const char *name, char *err, size_t errlen);
  * Read <dir>/<name>.cfg (dir NULL means template_dir()) into *t and *dc.
  * dc need not be initialised.  On success returns 0, dc holds a PV domain
  * config without name or uuid (see domain_create), and the caller must
- * libxl_domain_config_dispose(dc).  On failure returns -1, writes one line
- * into err (truncated to errlen) and leaves dc initialised and empty, so a
- * dispose is harmless but not needed.  Nothing is logged; warnings from
- * libxlutil are folded into err.  Thread-safe (no shared state).
+ * libxl_domain_config_dispose(dc); t->disks[i] describes dc->disks[i].  On
+ * failure returns -1, writes one line into err (truncated to errlen: the
+ * first problem template_check would print) and leaves dc initialised and
+ * empty, so a dispose is harmless but not needed.  Nothing is logged;
+ * warnings from libxlutil are folded into err.  Thread-safe (no shared
+ * state).  struct mcd_template is large (its disks' paths): keep it off
+ * small thread stacks.
  */
 int template_load(const char *dir, const char *name, struct mcd_template *t,
     libxl_domain_config *dc, char *err, size_t errlen);
+
+/*
+ * Check <dir>/<name>.cfg (dir NULL: template_dir()) as template_load would,
+ * but go on after a problem: print EVERY problem found to out (NULL: print
+ * nothing), one line each, "file:line: message" where the line is known,
+ * else "file: message" (or just the message when there is no file, e.g. a
+ * bad name).  Returns the number of problems: 0 means template_load will
+ * accept the file (as long as the files it names do not change).  After a
+ * syntax error the values are not checked (libxlutil drops them), but every
+ * syntax error and every unknown, reserved or repeated key is reported.
+ */
+int template_check(const char *dir, const char *name, FILE *out);
 
 /*
  * Call cb(name, arg) for each <name>.cfg in dir (NULL: template_dir()) whose

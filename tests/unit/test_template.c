@@ -1,7 +1,8 @@
 /*
- * test_template.c - template_load, template_name_valid, template_list and
- * template_dir, with no Xen: the templates and the kernel, ramdisk and disk
- * files they name are written into a fresh temporary directory.
+ * test_template.c - template_load, template_check, template_name_valid,
+ * template_list and template_dir, with no Xen: the templates and the
+ * kernel, ramdisk and disk files they name are written into a fresh
+ * temporary directory.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <setjmp.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -534,17 +536,278 @@ test_memory(void **state)
 static void
 test_writable_disk(void **state)
 {
+	struct mcd_template t;
+	libxl_domain_config dc;
+
 	(void)state;
-	bad("memory = 128\nkernel = '@K@'\n"
+	/* Writable disks are allowed now: recorded for the clone module. */
+	load_ok("memory = 128\nkernel = '@K@'\n"
 	    "disk = [ 'format=raw, vdev=xvda, access=rw, target=@D@' ]\n",
-	    "template bad: writable disk xvda needs a per-launch clone "
-	    "(not supported yet)");
-	/* xl's default access is rw. */
+	    &t, &dc);
+	assert_int_equal(t.num_disks, 1);
+	assert_int_equal(t.num_writable, 1);
+	assert_string_equal(t.disks[0].vdev, "xvda");
+	assert_string_equal(t.disks[0].target, diskimg);
+	assert_int_equal(t.disks[0].writable, 1);
+	assert_int_equal(t.disks[0].is_block, 0);
+	assert_int_equal(t.disks[0].is_cdrom, 0);
+	assert_int_equal(dc.disks[0].readwrite, 1);
+	assert_string_equal(dc.disks[0].pdev_path, diskimg);
+	libxl_domain_config_dispose(&dc);
+
+	/* xl's default access is rw; order is the disk list's. */
+	load_ok("memory = 128\nkernel = '@K@'\n"
+	    "disk = [ 'vdev=xvda, access=ro, target=@R@',\n"
+	    "         'vdev=xvdb, target=@D@' ]\n"
+	    "disk += [ 'vdev=xvdc, devtype=cdrom, target=@K@' ]\n", &t, &dc);
+	assert_int_equal(t.num_disks, 3);
+	assert_int_equal(t.num_writable, 1);
+	assert_string_equal(t.disks[0].vdev, "xvda");
+	assert_string_equal(t.disks[0].target, ramdisk);
+	assert_int_equal(t.disks[0].writable, 0);
+	assert_string_equal(t.disks[1].vdev, "xvdb");
+	assert_string_equal(t.disks[1].target, diskimg);
+	assert_int_equal(t.disks[1].writable, 1);
+	assert_string_equal(t.disks[2].vdev, "xvdc");
+	assert_int_equal(t.disks[2].writable, 0);
+	assert_int_equal(t.disks[2].is_cdrom, 1);
+	for (unsigned i = 0; i < t.num_disks; i++)
+		assert_string_equal(dc.disks[i].vdev, t.disks[i].vdev);
+	libxl_domain_config_dispose(&dc);
+
+	/* A writable disk needs something to clone (xl says so first). */
 	bad("memory = 128\nkernel = '@K@'\n"
+	    "disk = [ 'format=empty, vdev=xvdb, access=rw' ]\n",
+	    "no target specified");
+}
+
+/* A writable disk on a block device is recorded as such (for LVM). */
+static void
+test_block_disk(void **state)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+	char dev[PATH_MAX], text[PATH_MAX + 200];
+
+	(void)state;
+	snprintf(dev, sizeof(dev), "%s/blockdev", root);
+	if (mknod(dev, S_IFBLK | 0600, makedev(7, 0)) != 0) {
+		skip();		/* not root, or no CAP_MKNOD */
+	}
+	snprintf(text, sizeof(text), "memory = 128\nkernel = '@K@'\n"
+	    "disk = [ 'format=raw, vdev=xvdb, access=rw, target=%s' ]\n", dev);
+	load_ok(text, &t, &dc);
+	assert_int_equal(t.disks[0].is_block, 1);
+	assert_int_equal(t.disks[0].writable, 1);
+	assert_string_equal(t.disks[0].target, dev);
+	libxl_domain_config_dispose(&dc);
+	unlink(dev);
+}
+
+static void
+test_disk_vdevs(void **state)
+{
+	(void)state;
+	bad_at("memory = 128\nkernel = '@K@'\n"
 	    "disk = [ 'vdev=xvda, access=ro, target=@D@',\n"
-	    "         'vdev=xvdb, target=@D@' ]\n",
-	    "template bad: writable disk xvdb needs a per-launch clone "
-	    "(not supported yet)");
+	    "         'vdev=xvda, access=ro, target=@R@' ]\n", 3,
+	    "disk 2: vdev xvda is already used by disk 1");
+	bad_at("memory = 128\nkernel = '@K@'\n"
+	    "disk = [ 'vdev=xvdaaaaaaaaaaaaaaa, access=ro, target=@D@' ]\n", 3,
+	    "disk 1: vdev 'xvdaaaaaaaaaaaaaaa' must be 1..15 lowercase");
+}
+
+static void
+test_pool_and_keep(void **state)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+
+	(void)state;
+	load_ok("memory = 64\nkernel = '@K@'\n", &t, &dc);
+	assert_int_equal(t.pool_size, 0);
+	assert_int_equal(t.keep_for_user, 0);
+	libxl_domain_config_dispose(&dc);
+
+	load_ok("memory = 64\nkernel = '@K@'\nmcd_pool_size = 32\n"
+	    "mcd_keep_for_user = 1\n", &t, &dc);
+	assert_int_equal(t.pool_size, TEMPLATE_POOL_MAX);
+	assert_int_equal(t.keep_for_user, 1);
+	libxl_domain_config_dispose(&dc);
+
+	load_ok("memory = 64\nkernel = '@K@'\nmcd_pool_size = 0\n"
+	    "mcd_keep_for_user = 0\n", &t, &dc);
+	assert_int_equal(t.pool_size, 0);
+	assert_int_equal(t.keep_for_user, 0);
+	libxl_domain_config_dispose(&dc);
+
+	bad_at("memory = 64\nkernel = '@K@'\nmcd_pool_size = 33\n", 3,
+	    "mcd_pool_size 33 out of range 0..32");
+	/* xl's syntax has no negative numbers. */
+	bad_at("memory = 64\nkernel = '@K@'\nmcd_pool_size = -1\n", 3,
+	    "config parsing error near `-1'");
+	bad_at("memory = 64\nkernel = '@K@'\nmcd_keep_for_user = 2\n", 3,
+	    "mcd_keep_for_user 2 out of range 0..1");
+	bad_at("memory = 64\nkernel = '@K@'\nmcd_keep_for_user = 'yes'\n", 3,
+	    "parameter `mcd_keep_for_user' is not a valid number");
+}
+
+/* --- template_check ------------------------------------------------------- */
+
+/* Run template_check on tdir/name; its output (malloc'd) in *text. */
+static int
+check_out(const char *name, char **text)
+{
+	size_t len = 0;
+	FILE *f;
+	int n;
+
+	*text = NULL;
+	f = open_memstream(text, &len);
+	assert_non_null(f);
+	n = template_check(tdir, name, f);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(*text);
+	return n;
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+/* Expect "<path>:<line>: <rest>" as a whole line of text. */
+static void
+has_line(const char *text, int line, const char *rest)
+{
+	char want[PATH_MAX + 256], path[PATH_MAX + 80];
+	const char *p;
+
+	tpl_path(path, sizeof(path), "chk");
+	if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: %s", path, line, rest);
+	else
+		snprintf(want, sizeof(want), "%s: %s", path, rest);
+	for (p = text; (p = strstr(p, want)) != NULL; p++)
+		if (p == text || p[-1] == '\n')
+			return;
+	fail_msg("no line \"%s\" in:\n%s", want, text);
+}
+
+static void
+test_check_good(void **state)
+{
+	char *out;
+
+	(void)state;
+	write_tpl("chk", "memory = 64\nkernel = '@K@'\n"
+	    "disk = [ 'vdev=xvdb, access=rw, target=@D@' ]\n"
+	    "mcd_pool_size = 2\nmcd_keep_for_user = 1\n");
+	assert_int_equal(check_out("chk", &out), 0);
+	assert_string_equal(out, "");
+	free(out);
+	/* NULL out: just the count. */
+	assert_int_equal(template_check(tdir, "chk", NULL), 0);
+}
+
+static void
+test_check_all_problems(void **state)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+	char *out, err[1024];
+	int n;
+
+	(void)state;
+	write_tpl("chk",
+	    "type = 'hvm'\n"					/* 1 */
+	    "memory = 8\n"					/* 2 */
+	    "kernel = '/nonexistent/vmlinuz'\n"			/* 3 */
+	    "vif = [ 'bridge=xenbr0' ]\n"			/* 4 */
+	    "name = 'x'\n"					/* 5 */
+	    "disk = [ 'vdev=xvda, access=ro, target=/nope.img',\n" /* 6 */
+	    "         'vdev=xvdb, target=@D@' ]\n"		/* 7 */
+	    "on_crash = 'restart'\n"				/* 8 */
+	    "mcd_os = 'plan9'\n"				/* 9 */
+	    "mcd_pool_size = 99\n"				/* 10 */
+	    "memory = 8\n");					/* 11 */
+	n = check_out("chk", &out);
+	assert_int_equal(n, count_lines(out));
+	has_line(out, 4, "unknown key 'vif'");
+	has_line(out, 5, "'name' is set by MCD for each launch and must not "
+	    "be in a template");
+	has_line(out, 11, "'memory' already set on line 2");
+	has_line(out, 1, "type 'hvm' is not supported (only pv)");
+	has_line(out, 2, "memory 8 out of range 16..65536");
+	has_line(out, 3, "kernel /nonexistent/vmlinuz: No such file or "
+	    "directory");
+	has_line(out, 6, "disk target /nope.img: No such file or directory");
+	has_line(out, 8, "on_crash 'restart': a disposable domain is only "
+	    "ever destroyed");
+	has_line(out, 9, "mcd_os 'plan9' is not one of linux, windows");
+	has_line(out, 10, "mcd_pool_size 99 out of range 0..32");
+	assert_int_equal(n, 10);
+
+	/* template_load refuses it, with the first of those problems. */
+	assert_int_equal(template_load(tdir, "chk", &t, &dc, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(out, err));
+	assert_int_equal(strncmp(out, err, strlen(err)), 0);
+	libxl_domain_config_dispose(&dc);
+	free(out);
+}
+
+static void
+test_check_syntax(void **state)
+{
+	char *out;
+	int n;
+
+	(void)state;
+	/* Like the testbed's broken.cfg, plus an unknown key. */
+	write_tpl("chk",
+	    "type = \"pv\"\n"
+	    "kernel = \"@K@\n"
+	    "memory = = 256\n"
+	    "bogus = 1\n"
+	    "vcpus = [ 1,\n");
+	n = check_out("chk", &out);
+	assert_int_equal(n, count_lines(out));
+	has_line(out, 2, "config parsing error near");
+	has_line(out, 3, "config parsing error near `=': syntax error");
+	has_line(out, 5, "config parsing error near");
+	has_line(out, 4, "unknown key 'bogus'");
+	/* Values are not judged after a syntax error: no "missing memory". */
+	assert_null(strstr(out, "missing"));
+	assert_int_equal(n, 4);
+	free(out);
+}
+
+static void
+test_check_no_file(void **state)
+{
+	char *out, want[PATH_MAX + 128];
+
+	(void)state;
+	assert_int_equal(check_out("nope", &out), 1);
+	snprintf(want, sizeof(want), "unknown template 'nope' (no %s/nope.cfg)\n",
+	    tdir);
+	assert_string_equal(out, want);
+	free(out);
+	assert_int_equal(check_out("../x", &out), 1);
+	assert_non_null(strstr(out, "invalid template name '../x'"));
+	free(out);
+	write_tpl("chk", "");
+	assert_int_equal(check_out("chk", &out), 2);
+	has_line(out, 0, "missing 'memory' (MiB, 16..65536)");
+	has_line(out, 0, "missing 'kernel'");
+	free(out);
 }
 
 static void
@@ -688,6 +951,13 @@ main(void)
 		cmocka_unit_test(test_type),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_writable_disk),
+		cmocka_unit_test(test_block_disk),
+		cmocka_unit_test(test_disk_vdevs),
+		cmocka_unit_test(test_pool_and_keep),
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_check_all_problems),
+		cmocka_unit_test(test_check_syntax),
+		cmocka_unit_test(test_check_no_file),
 		cmocka_unit_test(test_bad_disks),
 		cmocka_unit_test(test_mcd_keys_bad),
 		cmocka_unit_test(test_actions_and_cmdline),
