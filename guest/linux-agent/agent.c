@@ -8,13 +8,20 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef _WIN32
+/* The Windows agent reports exits in waitpid() format too (see
+ * guest/windows-agent/wait_compat.h). */
+#include "wait_compat.h"
+#else
 #include <sys/wait.h>
+#endif
 
 void agent_init(struct agent *a, const struct agent_ops *ops, void *ctx)
 {
 	memset(a, 0, sizeof(*a));
 	a->ops = ops;
 	a->ctx = ctx;
+	a->role = MCD_ROLE_AGENT_LINUX;
 	a->state = MCD_AGENT_IDLE;
 }
 
@@ -85,7 +92,7 @@ int agent_connected(struct agent *a)
 	a->exit_reported = 0;
 	m.u.hello.version_min = MCD_PROTO_VERSION_MIN;
 	m.u.hello.version_max = MCD_PROTO_VERSION_MAX;
-	m.u.hello.role = MCD_ROLE_AGENT_LINUX;
+	m.u.hello.role = a->role;
 	log_debug("dom0 client connected, sending HELLO");
 	return send_msg(a, &m);
 }
@@ -104,7 +111,7 @@ static int handle_hello(struct agent *a, const struct mcd_hello *h)
 	struct mcd_hello mine = {
 		.version_min = MCD_PROTO_VERSION_MIN,
 		.version_max = MCD_PROTO_VERSION_MAX,
-		.role = MCD_ROLE_AGENT_LINUX,
+		.role = a->role,
 	};
 	int v;
 

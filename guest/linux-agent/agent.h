@@ -44,6 +44,9 @@ struct agent_ops {
 struct agent {
 	const struct agent_ops *ops;
 	void *ctx;
+	/* The role sent in HELLO: MCD_ROLE_AGENT_LINUX after agent_init();
+	 * the Windows service sets MCD_ROLE_AGENT_WINDOWS. */
+	uint8_t role;
 
 	/* The current connection. */
 	int connected;     /* a dom0 client is on the channel */

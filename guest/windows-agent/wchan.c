@@ -1,0 +1,517 @@
+/*
+ * wchan.c - TCP stand-in and libxenvchan-compatible vchan server for the
+ * Windows agent (see wchan.h).
+ */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+
+#include "wchan.h"
+
+#include "xeniface.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The shared page of a vchan, as libxenvchan lays it out (Xen's public
+ * io/libxenvchan.h): two producer/consumer index pairs, the ring orders,
+ * liveness and notification bytes, then the grant references of the data
+ * pages.  "left" is written by the client (dom0) and read by the server
+ * (this agent), "right" the other way round.
+ */
+struct vchan_ring_idx {
+	uint32_t cons;
+	uint32_t prod;
+};
+
+struct vchan_page {
+	struct vchan_ring_idx left;
+	struct vchan_ring_idx right;
+	uint16_t left_order;
+	uint16_t right_order;
+	uint8_t cli_live;   /* 0 gone, 1 connected, 2 not yet connected */
+	uint8_t srv_live;
+	uint8_t cli_notify; /* bits the server asks the client to notify on */
+	uint8_t srv_notify; /* bits the client asks the server to notify on */
+	uint32_t grants[];
+};
+
+_Static_assert(offsetof(struct vchan_page, left_order) == 16, "vchan layout");
+_Static_assert(offsetof(struct vchan_page, cli_live) == 20, "vchan layout");
+_Static_assert(offsetof(struct vchan_page, srv_live) == 21, "vchan layout");
+_Static_assert(offsetof(struct vchan_page, grants) == 24, "vchan layout");
+
+#define VCHAN_NOTIFY_WRITE 1
+#define VCHAN_NOTIFY_READ 2
+#define PAGE_BYTES 4096u
+#define RING_PAGES (1u << (WCHAN_RING_ORDER - 12))
+#define RING_BYTES (1u << WCHAN_RING_ORDER)
+
+_Static_assert(RING_PAGES <= XI_MAX_GRANT_PAGES, "grant size");
+_Static_assert(24 + 2 * RING_PAGES * 4 <= PAGE_BYTES, "grants fit the page");
+
+struct chan_ops {
+	enum wchan_state (*ready)(struct wchan *c);
+	enum wchan_state (*state)(struct wchan *c);
+	int (*recv)(struct wchan *c, void *buf, size_t n);
+	int (*send)(struct wchan *c, const void *buf, size_t n);
+	int (*wait_room)(struct wchan *c, DWORD ms);
+	void (*close)(struct wchan *c);
+};
+
+struct wchan {
+	const struct chan_ops *ops;
+	HANDLE event;
+	/* tcp */
+	SOCKET listen_s;
+	SOCKET s;
+	int peer_closed;
+	/* vchan */
+	struct xeniface *xi;
+	char xs_path[64];
+	ULONG port;
+	int port_bound;
+	struct xi_grant ring_g, left_g, right_g;
+	volatile struct vchan_page *ring;
+	volatile uint8_t *rd;  /* left: dom0 -> agent */
+	volatile uint8_t *wr;  /* right: agent -> dom0 */
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int wchan_net_init(void)
+{
+	WSADATA wsa;
+
+	return WSAStartup(MAKEWORD(2, 2), &wsa) == 0 ? 0 : -1;
+}
+
+/* ---- TCP stand-in ---- */
+
+static enum wchan_state tcp_state(struct wchan *c)
+{
+	if (c->peer_closed)
+		return WCHAN_CLOSED;
+	return c->s != INVALID_SOCKET ? WCHAN_OPEN : WCHAN_WAITING;
+}
+
+static enum wchan_state tcp_ready(struct wchan *c)
+{
+	WSANETWORKEVENTS ne;
+
+	if (c->s == INVALID_SOCKET && c->listen_s != INVALID_SOCKET) {
+		WSAEnumNetworkEvents(c->listen_s, c->event, &ne);
+		c->s = accept(c->listen_s, NULL, NULL);
+		if (c->s == INVALID_SOCKET)
+			return tcp_state(c);
+		/* One client at a time, like a vchan server. */
+		closesocket(c->listen_s);
+		c->listen_s = INVALID_SOCKET;
+		SetHandleInformation((HANDLE)c->s, HANDLE_FLAG_INHERIT, 0);
+		/* Also makes the socket non-blocking. */
+		if (WSAEventSelect(c->s, c->event, FD_READ | FD_CLOSE) != 0) {
+			c->peer_closed = 1;
+			return WCHAN_CLOSED;
+		}
+		return tcp_state(c);
+	}
+	if (c->s != INVALID_SOCKET)
+		WSAEnumNetworkEvents(c->s, c->event, &ne);
+	return tcp_state(c);
+}
+
+static int tcp_recv(struct wchan *c, void *buf, size_t n)
+{
+	int r;
+
+	if (c->s == INVALID_SOCKET)
+		return c->peer_closed ? -1 : 0;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	r = recv(c->s, buf, (int)n, 0);
+	if (r > 0)
+		return r;
+	if (r < 0 && WSAGetLastError() == WSAEWOULDBLOCK)
+		return 0;
+	c->peer_closed = 1;
+	return -1;
+}
+
+static int tcp_send(struct wchan *c, const void *buf, size_t n)
+{
+	int r;
+
+	if (c->s == INVALID_SOCKET || c->peer_closed)
+		return -1;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	r = send(c->s, buf, (int)n, 0);
+	if (r >= 0)
+		return r;
+	if (WSAGetLastError() == WSAEWOULDBLOCK)
+		return 0;
+	c->peer_closed = 1;
+	return -1;
+}
+
+static int tcp_wait_room(struct wchan *c, DWORD ms)
+{
+	fd_set w;
+	struct timeval tv = { (long)(ms / 1000), (long)(ms % 1000) * 1000 };
+
+	FD_ZERO(&w);
+	FD_SET(c->s, &w);
+	return select(0, NULL, &w, NULL, &tv) < 0 ? -1 : 0;
+}
+
+static void tcp_close(struct wchan *c)
+{
+	if (c->s != INVALID_SOCKET)
+		closesocket(c->s);
+	if (c->listen_s != INVALID_SOCKET)
+		closesocket(c->listen_s);
+	if (c->event)
+		WSACloseEvent(c->event);
+}
+
+static const struct chan_ops tcp_ops = {
+	tcp_ready, tcp_state, tcp_recv, tcp_send, tcp_wait_room, tcp_close,
+};
+
+static struct wchan *chan_new(const struct chan_ops *ops)
+{
+	struct wchan *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ops = ops;
+	c->listen_s = INVALID_SOCKET;
+	c->s = INVALID_SOCKET;
+	return c;
+}
+
+struct wchan *wchan_tcp_server(int port, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	struct wchan *c = chan_new(&tcp_ops);
+
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((u_short)port);
+	/* Loopback only: the stand-in must never be reachable from outside. */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c->event = WSACreateEvent();
+	c->listen_s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+				 WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+	if (c->event == WSA_INVALID_EVENT || c->listen_s == INVALID_SOCKET) {
+		set_err(err, errlen, "socket: error %d", WSAGetLastError());
+		goto fail;
+	}
+	{
+		BOOL excl = TRUE;
+
+		/* No other program may bind the same port under us. */
+		setsockopt(c->listen_s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
+			   (const char *)&excl, sizeof(excl));
+	}
+	if (bind(c->listen_s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(c->listen_s, 1) != 0 ||
+	    WSAEventSelect(c->listen_s, c->event, FD_ACCEPT) != 0) {
+		set_err(err, errlen, "listen on 127.0.0.1:%d: error %d", port,
+			WSAGetLastError());
+		goto fail;
+	}
+	return c;
+fail:
+	if (c->event == WSA_INVALID_EVENT)
+		c->event = NULL;
+	tcp_close(c);
+	free(c);
+	return NULL;
+}
+
+/* ---- vchan over XENIFACE ---- */
+
+static enum wchan_state vchan_state(struct wchan *c)
+{
+	switch (c->ring->cli_live) {
+	case 1: return WCHAN_OPEN;
+	case 2: return WCHAN_WAITING;
+	}
+	return WCHAN_CLOSED;
+}
+
+static enum wchan_state vchan_ready(struct wchan *c)
+{
+	/* The event is auto-reset and the driver unmasks the port after
+	 * signalling it: nothing to acknowledge. */
+	return vchan_state(c);
+}
+
+/* Ask dom0 to notify us on bit (set in cli_notify), then re-read. */
+static void request_notify(struct wchan *c, uint8_t bit)
+{
+	__atomic_fetch_or(&c->ring->cli_notify, bit, __ATOMIC_SEQ_CST);
+}
+
+/* Notify dom0 if it asked for bit (in srv_notify), clearing the request. */
+static int send_notify(struct wchan *c, uint8_t bit)
+{
+	uint8_t prev;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	prev = __atomic_fetch_and(&c->ring->srv_notify, (uint8_t)~bit,
+				  __ATOMIC_SEQ_CST);
+	if (prev & bit)
+		return xi_evtchn_notify(c->xi, c->port);
+	return 0;
+}
+
+static uint32_t data_ready(struct wchan *c)
+{
+	uint32_t ready = __atomic_load_n(&c->ring->left.prod, __ATOMIC_ACQUIRE) -
+			 c->ring->left.cons;
+
+	/* An index dom0 broke: treat as empty rather than read past the
+	 * ring; the channel then times out and is replaced. */
+	return ready > RING_BYTES ? 0 : ready;
+}
+
+static uint32_t space_left(struct wchan *c)
+{
+	uint32_t used = c->ring->right.prod -
+			__atomic_load_n(&c->ring->right.cons, __ATOMIC_ACQUIRE);
+
+	return used > RING_BYTES ? 0 : RING_BYTES - used;
+}
+
+static int vchan_recv(struct wchan *c, void *buf, size_t n)
+{
+	uint32_t ready = data_ready(c), cons, idx, first;
+
+	if (ready < n) {
+		/* We will want more: ask dom0 to tell us when it writes. */
+		request_notify(c, VCHAN_NOTIFY_WRITE);
+		ready = data_ready(c);
+	}
+	if (ready == 0)
+		return vchan_state(c) == WCHAN_CLOSED ? -1 : 0;
+	if (n > ready)
+		n = ready;
+	cons = c->ring->left.cons;
+	idx = cons & (RING_BYTES - 1);
+	first = RING_BYTES - idx;
+	if (first > n)
+		first = (uint32_t)n;
+	memcpy(buf, (const uint8_t *)c->rd + idx, first);
+	memcpy((uint8_t *)buf + first, (const uint8_t *)c->rd, n - first);
+	__atomic_store_n(&c->ring->left.cons, cons + (uint32_t)n,
+			 __ATOMIC_RELEASE);
+	if (send_notify(c, VCHAN_NOTIFY_READ) < 0)
+		return -1;
+	return (int)n;
+}
+
+static int vchan_send(struct wchan *c, const void *buf, size_t n)
+{
+	uint32_t space, prod, idx, first;
+
+	if (vchan_state(c) != WCHAN_OPEN)
+		return -1;
+	space = space_left(c);
+	if (space < n) {
+		request_notify(c, VCHAN_NOTIFY_READ);
+		space = space_left(c);
+	}
+	if (n > space)
+		n = space;
+	if (n == 0)
+		return 0;
+	prod = c->ring->right.prod;
+	idx = prod & (RING_BYTES - 1);
+	first = RING_BYTES - idx;
+	if (first > n)
+		first = (uint32_t)n;
+	memcpy((uint8_t *)c->wr + idx, buf, first);
+	memcpy((uint8_t *)c->wr, (const uint8_t *)buf + first, n - first);
+	__atomic_store_n(&c->ring->right.prod, prod + (uint32_t)n,
+			 __ATOMIC_RELEASE);
+	if (send_notify(c, VCHAN_NOTIFY_WRITE) < 0)
+		return -1;
+	return (int)n;
+}
+
+static int vchan_wait_room(struct wchan *c, DWORD ms)
+{
+	/* dom0 notifies when it has read (we asked with NOTIFY_READ).  The
+	 * event may also carry a "data written" notice: the caller drains
+	 * wchan_recv() after sending (see mcd_chan.h), so none is lost. */
+	return WaitForSingleObject(c->event, ms) == WAIT_FAILED ? -1 : 0;
+}
+
+static void vchan_close(struct wchan *c)
+{
+	if (c->ring) {
+		c->ring->srv_live = 0;
+		if (c->port_bound)
+			xi_evtchn_notify(c->xi, c->port);
+	}
+	xi_revoke(c->xi, &c->right_g);
+	xi_revoke(c->xi, &c->left_g);
+	/* Clears srv_live and notifies dom0 once more (notify offset/port). */
+	xi_revoke(c->xi, &c->ring_g);
+	c->ring = NULL;
+	if (c->port_bound)
+		xi_evtchn_close(c->xi, c->port);
+	if (c->xs_path[0])
+		xi_store_remove(c->xi, c->xs_path);
+	if (c->event)
+		CloseHandle(c->event);
+}
+
+static const struct chan_ops vchan_ops = {
+	vchan_ready, vchan_state, vchan_recv, vchan_send, vchan_wait_room,
+	vchan_close,
+};
+
+struct wchan *wchan_vchan_server(struct xeniface *xi, int own_domid,
+				 const char *xs_path, char *err,
+				 size_t errlen)
+{
+	struct wchan *c = chan_new(&vchan_ops);
+	char path[96], val[16];
+	volatile struct vchan_page *r;
+
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->xi = xi;
+	c->event = CreateEventW(NULL, FALSE, FALSE, NULL);
+	if (!c->event) {
+		set_err(err, errlen, "CreateEvent: error %lu", GetLastError());
+		goto fail;
+	}
+	/* Only domain 0 may connect. */
+	if (xi_evtchn_bind_unbound(xi, 0, c->event, &c->port) < 0) {
+		set_err(err, errlen, "event channel for dom0: error %lu",
+			GetLastError());
+		goto fail;
+	}
+	c->port_bound = 1;
+	if (xi_grant(xi, &c->ring_g, 0, 1,
+		     XI_GNT_USE_NOTIFY_OFFSET | XI_GNT_USE_NOTIFY_PORT,
+		     offsetof(struct vchan_page, srv_live), c->port) < 0 ||
+	    xi_grant(xi, &c->left_g, 0, RING_PAGES, 0, 0, 0) < 0 ||
+	    xi_grant(xi, &c->right_g, 0, RING_PAGES, 0, 0, 0) < 0) {
+		set_err(err, errlen, "granting the vchan pages to dom0: error "
+			"%lu", GetLastError());
+		goto fail;
+	}
+	r = c->ring = c->ring_g.addr;
+	c->rd = c->left_g.addr;
+	c->wr = c->right_g.addr;
+	r->left_order = WCHAN_RING_ORDER;
+	r->right_order = WCHAN_RING_ORDER;
+	for (unsigned i = 0; i < RING_PAGES; i++) {
+		r->grants[i] = xi_grant_ref(&c->left_g, i);
+		r->grants[RING_PAGES + i] = xi_grant_ref(&c->right_g, i);
+	}
+	r->cli_live = 2;
+	r->srv_live = 1;
+	/* We want to hear when dom0 writes. */
+	r->cli_notify = VCHAN_NOTIFY_WRITE;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+	/* ring-ref first, event-channel last: dom0 waits for the latter. */
+	snprintf(c->xs_path, sizeof(c->xs_path), "%s", xs_path);
+	snprintf(path, sizeof(path), "%s/ring-ref", xs_path);
+	snprintf(val, sizeof(val), "%lu", xi_grant_ref(&c->ring_g, 0));
+	if (xi_store_write(xi, path, val) < 0 ||
+	    xi_store_set_owner_reader(xi, path, (USHORT)own_domid, 0) < 0)
+		goto xs_fail;
+	snprintf(path, sizeof(path), "%s/event-channel", xs_path);
+	snprintf(val, sizeof(val), "%lu", c->port);
+	if (xi_store_write(xi, path, val) < 0 ||
+	    xi_store_set_owner_reader(xi, path, (USHORT)own_domid, 0) < 0)
+		goto xs_fail;
+	return c;
+xs_fail:
+	set_err(err, errlen, "writing %s: error %lu", path, GetLastError());
+fail:
+	vchan_close(c);
+	free(c);
+	return NULL;
+}
+
+/* ---- common ---- */
+
+HANDLE wchan_event(const struct wchan *c)
+{
+	return c->event;
+}
+
+enum wchan_state wchan_ready(struct wchan *c)
+{
+	return c->ops->ready(c);
+}
+
+enum wchan_state wchan_state(struct wchan *c)
+{
+	return c->ops->state(c);
+}
+
+int wchan_recv(struct wchan *c, void *buf, size_t n)
+{
+	return c->ops->recv(c, buf, n);
+}
+
+int wchan_send(struct wchan *c, const void *buf, size_t n, int timeout_ms)
+{
+	const uint8_t *p = buf;
+	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout_ms;
+
+	while (n > 0) {
+		int w = c->ops->send(c, p, n);
+		ULONGLONG now;
+
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+		if (n == 0)
+			break;
+		now = GetTickCount64();
+		if (now >= deadline)
+			return -1;
+		if (c->ops->wait_room(c, (DWORD)(deadline - now)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void wchan_close(struct wchan *c)
+{
+	if (!c)
+		return;
+	c->ops->close(c);
+	free(c);
+}
