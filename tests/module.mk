@@ -105,3 +105,13 @@ $(O)/tests/mcd-hostile-agent: $(O)/tests/e2e/hostile-agent.o \
 		$(O)/guest/linux-agent/xs.o $(O)/guest/linux-agent/log.o \
 		$(PROTO_OBJ) $(CHAN_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(AGENT_LIBS)
+
+# --- per-launch disk clones: sparse copies, a fake lvm, the progress bar
+# (no Xen, no LVM needed) ---
+UNIT_TESTS += $(O)/tests/unit/test_clone
+
+$(O)/tests/unit/test_clone.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_clone: $(O)/tests/unit/test_clone.o \
+		$(O)/dom0/mcd-toolstack/clone.o $(O)/dom0/mcd-toolstack/log.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
