@@ -115,3 +115,28 @@ $(O)/tests/unit/test_clone.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
 $(O)/tests/unit/test_clone: $(O)/tests/unit/test_clone.o \
 		$(O)/dom0/mcd-toolstack/clone.o $(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+# --- the load coefficient (fixed numbers) and the `load` command's argument
+# handling (no Xen needed) ---
+UNIT_TESTS += $(O)/tests/unit/test_load
+
+$(O)/tests/unit/test_load.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_load: $(O)/tests/unit/test_load.o \
+		$(O)/dom0/mcd-toolstack/load.o $(O)/dom0/mcd-toolstack/cmd_load.o \
+		$(O)/dom0/mcd-toolstack/cmd_template.o \
+		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/clone.o \
+		$(O)/dom0/mcd-toolstack/domain.o $(O)/dom0/mcd-toolstack/log.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+# --- `mcd-toolstack template list|show|check` on templates in a temporary
+# directory (no Xen needed) ---
+UNIT_TESTS += $(O)/tests/unit/test_cmd_template
+
+$(O)/tests/unit/test_cmd_template.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_cmd_template: $(O)/tests/unit/test_cmd_template.o \
+		$(O)/dom0/mcd-toolstack/cmd_template.o \
+		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/clone.o \
+		$(O)/dom0/mcd-toolstack/log.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)

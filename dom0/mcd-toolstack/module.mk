@@ -1,7 +1,10 @@
 # mcd-toolstack: the dom0 CLI and service.
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
-	dom0/mcd-toolstack/clone.c
+	dom0/mcd-toolstack/clone.c \
+	dom0/mcd-toolstack/load.c \
+	dom0/mcd-toolstack/cmd_template.c \
+	dom0/mcd-toolstack/cmd_load.c
 TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/daemon.c dom0/mcd-toolstack/session.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c
