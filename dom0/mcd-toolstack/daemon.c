@@ -181,7 +181,7 @@ static void reply_error(struct client *c, const char *fmt, ...)
 	client_close(c);
 }
 
-static int new_session_id(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
+int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
 {
 	for (int tries = 0; tries < 8; tries++) {
 		unsigned char r[MCD_SESSION_ID_LEN / 2];
@@ -191,10 +191,48 @@ static int new_session_id(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
 			return -1;
 		for (size_t i = 0; i < sizeof(r); i++)
 			snprintf(sid + 2 * i, 3, "%02x", r[i]);
-		if (store_read(d->xs, sid, &rec) < 0)
+		if (store_read(d->xs, MCD_XS_SESSIONS, sid, &rec) < 0 &&
+		    store_read(d->xs, MCD_XS_POOL, sid, &rec) < 0)
 			return 0;
 	}
 	return -1;
+}
+
+/* Give a claimed pool member the launch: its domain and agent are ready,
+ * so this is one XenStore transaction and one LAUNCH message. */
+static void launch_warm(struct daemon *d, struct client *c, struct session *s,
+			struct session *req)
+{
+	struct store_rec rec = { .domid = s->domid };
+
+	s->pool = 0;
+	s->pt = NULL;
+	s->tmpl = req->tmpl;
+	memcpy(s->user, req->user, sizeof(s->user));
+	memcpy(s->display, req->display, sizeof(s->display));
+	s->argv = req->argv;
+	req->argv = NULL;
+	s->waiter = c;
+	c->s = s;
+	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
+	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
+		 s->sid);
+	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
+	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
+	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
+	store_quote_argv(rec.command, sizeof(rec.command),
+			 (const char *const *)s->argv);
+	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CONNECTING);
+	rec.created = (long long)time(NULL);
+	if (store_claim(d->xs, &rec) < 0) {
+		session_fail(d, s, "cannot record the session in XenStore");
+		return;
+	}
+	log_info("session %s: launching %s for %s on %s in warm domain %d of %s",
+		 s->sid, s->argv[0], s->user, s->display, s->domid, s->tmpl.name);
+	client_progress(c, "session %s: warm domain %d claimed from the %s pool",
+			s->sid, s->domid, s->tmpl.name);
+	session_launch(d, s);
 }
 
 /* Validate a launch request completely before anything is created, so a
@@ -205,7 +243,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 	struct store_rec rec = { .domid = -1 };
 	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH };
 	uint8_t frame[MCD_MAX_FRAME];
-	struct session *s;
+	struct session *s, *warm;
 	char err[512];
 	unsigned argc;
 
@@ -235,7 +273,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
 		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
-	if (new_session_id(d, rec.sid) < 0)
+	if (daemon_new_sid(d, rec.sid) < 0)
 		return reply_error(c, "cannot make a session id");
 
 	s = session_new(d, rec.sid);
@@ -255,6 +293,12 @@ static void handle_launch(struct daemon *d, struct client *c,
 			fatal("out of memory");
 	if (!s->argv)
 		fatal("out of memory");
+	warm = pool_claim(d, &s->tmpl);
+	if (warm) {
+		launch_warm(d, c, warm, s);
+		session_free(d, s);
+		return;
+	}
 	s->waiter = c;
 	c->s = s;
 
@@ -267,7 +311,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 			 (const char *const *)s->argv);
 	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CREATING);
 	rec.created = (long long)time(NULL);
-	if (store_create(d->xs, &rec) < 0) {
+	if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
 		session_free(d, s);
 		return reply_error(c, "cannot record the session in XenStore");
 	}
@@ -295,7 +339,7 @@ static void handle_end(struct daemon *d, struct client *c,
 	if (m->nstr != 1 || !mcd_valid_session_id(m->str[0]))
 		return reply_error(c, "end: invalid session id");
 	s = find_session(d, m->str[0]);
-	if (!s)
+	if (!s || s->pool)
 		return reply_error(c, "no session %s", m->str[0]);
 	if (s->end_waiter)
 		return reply_error(c, "session %s is already being ended", s->sid);
@@ -390,34 +434,36 @@ static void reap_orphan(uint32_t domid, const char *name, void *arg)
 	domain_destroy(o->d->xen, domid);
 }
 
-/* Rebuild sessions from XenStore: reconnect to live ones, clean up the
- * rest, and destroy MCD domains that no session owns. */
-static void recover(struct daemon *d)
+/* Rebuild one area's records: reconnect to live domains, drop the rest. */
+static void recover_area(struct daemon *d, const char *area)
 {
-	struct orphan_ctx o = { d };
+	int pool = strcmp(area, MCD_XS_POOL) == 0;
 	unsigned n;
-	char **ids = store_list(d->xs, &n);
+	char **ids = store_list(d->xs, area, &n);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct store_rec r;
 		struct session *s;
 		char name[64], want[64];
 
-		if (store_read(d->xs, ids[i], &r) < 0)
+		if (store_read(d->xs, area, ids[i], &r) < 0)
 			goto next;
 		snprintf(want, sizeof(want), MCD_DOMAIN_PREFIX "%s", r.sid);
 		if (r.domid < 0 || strcmp(r.state, MCD_SESSION_STATE_CREATING) == 0 ||
 		    domain_exists(d->xen, (uint32_t)r.domid, name, sizeof(name)) != 1 ||
 		    strcmp(name, want) != 0) {
-			log_warnx("session %s: interrupted or its domain is gone, cleaning up",
-				  r.sid);
-			store_remove(d->xs, r.sid);
+			log_warnx("%s %s: interrupted or its domain is gone, cleaning up",
+				  pool ? "pool member" : "session", r.sid);
+			store_remove(d->xs, area, r.sid);
 			goto next;
 		}
 		s = session_new(d, r.sid);
 		if (!s)
 			fatal("out of memory");
 		s->recovered = 1;
+		s->pool = pool;
+		if (pool)
+			s->pt = pool_get(d, r.template);
 		s->domid = r.domid;
 		snprintf(s->user, sizeof(s->user), "%s", r.user);
 		snprintf(s->display, sizeof(s->display), "%s", r.display);
@@ -426,12 +472,22 @@ static void recover(struct daemon *d)
 		s->st = S_CONNECTING;
 		s->deadline = now_ms() + 60000;
 		s->next_try = now_ms();
-		log_info("session %s: recovered (domain %d, %s)", s->sid, s->domid,
-			 r.state);
+		log_info("%s %s: recovered (domain %d, %s)",
+			 pool ? "pool member" : "session", s->sid, s->domid, r.state);
 next:
 		free(ids[i]);
 	}
 	free(ids);
+}
+
+/* Rebuild sessions and pool members from XenStore, then destroy MCD
+ * domains that no record owns. */
+static void recover(struct daemon *d)
+{
+	struct orphan_ctx o = { d };
+
+	recover_area(d, MCD_XS_SESSIONS);
+	recover_area(d, MCD_XS_POOL);
 	domain_list_prefixed(d->xen, MCD_DOMAIN_PREFIX, reap_orphan, &o);
 }
 
@@ -467,7 +523,7 @@ static void check_domains(struct daemon *d)
 
 static int poll_timeout(struct daemon *d, long now)
 {
-	long t = 1000;
+	long t = d->next_pool_scan - now < 1000 ? d->next_pool_scan - now : 1000;
 
 	for (struct session *s = d->sessions; s; s = s->next) {
 		if (s->st == S_CONNECTING && !s->chan && s->next_try - now < t)
@@ -532,6 +588,7 @@ static void loop(struct daemon *d)
 			next = s->next;
 			session_tick(d, s, now);
 		}
+		pool_tick(d, now);
 		sweep_clients(d);
 	}
 }

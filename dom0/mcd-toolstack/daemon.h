@@ -12,6 +12,7 @@
 
 #include <libxl.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "mcd_proto.h"
@@ -29,12 +30,18 @@ enum session_state {
 	S_RUNNING,    /* app running */
 	S_STOPPING,   /* STOP sent, waiting for EXITED */
 	S_DESTROYING, /* destroy job running, or about to be */
+	S_IDLE,       /* pool member: agent connected and idle, claimable */
 };
 
 struct client;
+struct pool_tmpl;
 
 struct session {
 	struct session *next;
+	int pool;               /* a warm-pool member, not yet claimed */
+	struct pool_tmpl *pt;   /* its pool while pool is set */
+	struct session *next_ready; /* the pool's ready queue */
+	int queued;             /* on that queue */
 	char sid[MCD_SESSION_ID_LEN + 1];
 	enum session_state st;
 	int recovered;          /* rebuilt after a restart: never LAUNCH */
@@ -65,7 +72,18 @@ struct client {
 	struct session *s;      /* the session this client waits on */
 };
 
+/* One warm pool per template whose mcd_pool_size is above zero. */
+struct pool_tmpl {
+	struct pool_tmpl *next;
+	char name[TEMPLATE_NAME_MAX + 1];
+	unsigned size;          /* wanted idle members */
+	struct timespec mtime;  /* of the template file the members came from */
+	struct session *ready_head, *ready_tail; /* claimable, oldest first */
+};
+
 struct daemon {
+	struct pool_tmpl *pools;
+	long next_pool_scan;    /* ms */
 	struct mcd_xen *xen;
 	struct xs_handle *xs;
 	const char *template_dir;
@@ -98,6 +116,25 @@ void session_tick(struct daemon *d, struct session *s, long now);
 void session_readable(struct daemon *d, struct session *s);
 /* The domain may have gone (XenStore @releaseDomain fired). */
 void session_check_domain(struct daemon *d, struct session *s);
+
+/* Send the LAUNCH of a session whose agent is idle. */
+int session_launch(struct daemon *d, struct session *s);
+
+/* pool.c: the warm pool. */
+/* Re-read the templates' pool sizes now and then; start members that are
+ * missing, retire extra idle ones. */
+void pool_tick(struct daemon *d, long now);
+/* A member's agent said idle: it can be claimed. */
+void pool_member_ready(struct daemon *d, struct session *s);
+/* Take it off its pool's ready queue (it is ending or reconnecting). */
+void pool_forget(struct daemon *d, struct session *s);
+/* Claim an idle member made from the current version of the template, in
+ * constant time; NULL if none.  The caller turns it into a session. */
+struct session *pool_claim(struct daemon *d, const struct mcd_template *t);
+/* The pool of template `name`, created on first use. */
+struct pool_tmpl *pool_get(struct daemon *d, const char *name);
+/* A new session id that no record uses. */
+int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1]);
 
 /* daemon.c: jobs and replies. */
 void daemon_job_create(struct daemon *d, struct session *s);

@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mcd_proto.h"
+#include "mcd_xs.h"
 #include "store.h"
 #include "template.h"
 
@@ -298,7 +299,7 @@ static int cmd_sessions(int argc, char **argv)
 	xs = open_store();
 	if (!xs)
 		return 1;
-	ids = store_list(xs, &n);
+	ids = store_list(xs, MCD_XS_SESSIONS, &n);
 	if (json)
 		putchar('[');
 	else
@@ -307,7 +308,7 @@ static int cmd_sessions(int argc, char **argv)
 	for (unsigned i = 0, k = 0; i < n; i++) {
 		struct store_rec r;
 
-		if (store_read(xs, ids[i], &r) == 0) {
+		if (store_read(xs, MCD_XS_SESSIONS, ids[i], &r) == 0) {
 			if (json) {
 				if (k++)
 					putchar(',');
@@ -343,7 +344,7 @@ static int cmd_show(int argc, char **argv)
 	xs = open_store();
 	if (!xs)
 		return 1;
-	rc = store_read(xs, sid, &r);
+	rc = store_read(xs, MCD_XS_SESSIONS, sid, &r);
 	xs_close(xs);
 	if (rc < 0) {
 		log_warnx("no session %s", sid);
@@ -365,6 +366,113 @@ static int cmd_show(int argc, char **argv)
 		printf("exit-status: %s\n", r.exit_status);
 	if (r.error[0])
 		printf("error:       %s\n", r.error);
+	return 0;
+}
+
+struct pool_row {
+	char name[TEMPLATE_NAME_MAX + 1];
+	unsigned size, ready, booting;
+};
+
+struct pool_rows {
+	struct pool_row row[256];
+	unsigned n;
+};
+
+static struct pool_row *pool_row(struct pool_rows *p, const char *name)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		if (!strcmp(p->row[i].name, name))
+			return &p->row[i];
+	if (p->n == sizeof(p->row) / sizeof(p->row[0]))
+		return NULL;
+	snprintf(p->row[p->n].name, sizeof(p->row[0].name), "%s", name);
+	return &p->row[p->n++];
+}
+
+static int pool_size_of(const char *name, void *arg)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+	struct pool_row *r;
+	char err[256];
+
+	if (template_load(tmpl_dir, name, &t, &dc, err, sizeof(err)) < 0)
+		return 0;
+	libxl_domain_config_dispose(&dc);
+	if (t.pool_size && (r = pool_row(arg, name)))
+		r->size = t.pool_size;
+	return 0;
+}
+
+static int cmd_pool(int argc, char **argv)
+{
+	struct pool_rows *p = calloc(1, sizeof(*p));
+	struct xs_handle *xs;
+	unsigned n;
+	char **ids;
+	int json, rc = parse_json_flag(find_cmd("pool"), argc, argv, &json, 0, NULL);
+
+	if (!p)
+		fatal("out of memory");
+	if (rc || !(xs = open_store())) {
+		free(p);
+		return rc ? rc : 1;
+	}
+	template_list(tmpl_dir, pool_size_of, p);
+	ids = store_list(xs, MCD_XS_POOL, &n);
+	if (json)
+		printf("{\"members\":[");
+	else
+		printf("%-16s %5s %-16s %s\n", "MEMBER", "DOMID", "TEMPLATE", "STATE");
+	for (unsigned i = 0, k = 0; i < n; i++) {
+		struct store_rec r;
+		struct pool_row *row;
+
+		if (store_read(xs, MCD_XS_POOL, ids[i], &r) == 0) {
+			if ((row = pool_row(p, r.template))) {
+				if (!strcmp(r.state, MCD_POOL_STATE_READY))
+					row->ready++;
+				else
+					row->booting++;
+			}
+			if (json) {
+				printf("%s{\"member\":", k++ ? "," : "");
+				json_str(r.sid);
+				printf(",\"domid\":%d,\"template\":", r.domid);
+				json_str(r.template);
+				printf(",\"state\":");
+				json_str(r.state);
+				putchar('}');
+			} else {
+				printf("%-16s %5d %-16s %s\n", r.sid, r.domid,
+				       r.template, r.state);
+			}
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	if (json)
+		printf("],\"pools\":[");
+	else
+		printf("\n%-16s %5s %5s %7s\n", "TEMPLATE", "SIZE", "READY", "BOOTING");
+	for (unsigned i = 0; i < p->n; i++) {
+		struct pool_row *r = &p->row[i];
+
+		if (json) {
+			printf("%s{\"template\":", i ? "," : "");
+			json_str(r->name);
+			printf(",\"size\":%u,\"ready\":%u,\"booting\":%u}",
+			       r->size, r->ready, r->booting);
+		} else {
+			printf("%-16s %5u %5u %7u\n", r->name, r->size, r->ready,
+			       r->booting);
+		}
+	}
+	if (json)
+		printf("]}\n");
+	free(p);
+	xs_close(xs);
 	return 0;
 }
 
@@ -397,6 +505,8 @@ static const struct cmd cmds[] = {
 	{ "show", cmd_show, "show SESSION [--json]", "show one session" },
 	{ "end", cmd_end, "end SESSION",
 	  "stop the session's app, destroy its domain and remove its records" },
+	{ "pool", cmd_pool, "pool [--json]",
+	  "show the warm pools: idle pre-booted domains per template" },
 	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE]",
 	  "run the dom0 service (started on demand by launch and end)" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },

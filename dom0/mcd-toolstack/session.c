@@ -28,6 +28,9 @@
 
 static void drain(struct daemon *d, struct session *s);
 
+/* Where the session's record lives: the pool until it is claimed. */
+#define AREA(s) ((s)->pool ? MCD_XS_POOL : MCD_XS_SESSIONS)
+
 struct session *session_new(struct daemon *d, const char *sid)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -64,6 +67,7 @@ void session_free(struct daemon *d, struct session *s)
 			*pp = s->next;
 			break;
 		}
+	pool_forget(d, s);
 	drop_chan(s);
 	if (s->have_dc)
 		libxl_domain_config_dispose(&s->dc);
@@ -91,10 +95,17 @@ static void set_state(struct daemon *d, struct session *s,
 		[S_RUNNING] = MCD_SESSION_STATE_RUNNING,
 		[S_STOPPING] = MCD_SESSION_STATE_ENDING,
 		[S_DESTROYING] = MCD_SESSION_STATE_ENDING,
+		[S_IDLE] = MCD_POOL_STATE_READY,
 	};
+	/* A pool member is "booting" until its agent is idle and connected. */
+	const char *from = s->pool && s->st != S_IDLE ? MCD_POOL_STATE_BOOTING
+						       : names[s->st];
+	const char *to = s->pool && st != S_IDLE ? MCD_POOL_STATE_BOOTING
+						 : names[st];
 
-	if (strcmp(names[s->st], names[st]) != 0 || st == S_CREATING)
-		store_set(d->xs, s->sid, MCD_XS_K_STATE, names[st]);
+	/* Several internal states share a name: write only real changes. */
+	if (strcmp(from, to) != 0 || st == S_CREATING)
+		store_set(d->xs, AREA(s), s->sid, MCD_XS_K_STATE, to);
 	s->st = st;
 }
 
@@ -124,7 +135,7 @@ void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
 	log_warnx("session %s (domain %d): %s", s->sid, s->domid, s->error);
-	store_set(d->xs, s->sid, MCD_XS_K_ERROR, s->error);
+	store_set(d->xs, AREA(s), s->sid, MCD_XS_K_ERROR, s->error);
 	if (s->waiter) {
 		const char *e = s->error;
 
@@ -185,7 +196,7 @@ void session_created(struct daemon *d, struct session *s, int rc,
 		return;
 	}
 	s->domid = (int)domid;
-	store_set_int(d->xs, s->sid, MCD_XS_K_DOMID, domid);
+	store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_DOMID, domid);
 	if (s->end_after_create || s->st == S_DESTROYING) {
 		daemon_job_destroy(d, s);
 		return;
@@ -203,7 +214,7 @@ void session_created(struct daemon *d, struct session *s, int rc,
 void session_destroyed(struct daemon *d, struct session *s)
 {
 	s->job_running = 0;
-	store_remove(d->xs, s->sid);
+	store_remove(d->xs, AREA(s), s->sid);
 	if (s->waiter) {
 		const char *e = s->error[0] ? s->error
 					    : "session ended before the app started";
@@ -255,7 +266,8 @@ void session_tick(struct daemon *d, struct session *s, long now)
 {
 	if (s->st == S_CONNECTING && !s->chan && now >= s->next_try)
 		try_connect(d, s, now);
-	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING)
+	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING ||
+	    s->st == S_IDLE)
 		return;
 	if (s->deadline && now >= s->deadline) {
 		if (s->st == S_STOPPING) {
@@ -273,7 +285,7 @@ void session_tick(struct daemon *d, struct session *s, long now)
 	}
 }
 
-static int send_launch(struct daemon *d, struct session *s)
+int session_launch(struct daemon *d, struct session *s)
 {
 	struct mcd_msg m = { .type = MCD_MSG_LAUNCH };
 	struct mcd_launch *l = &m.u.launch;
@@ -285,7 +297,7 @@ static int send_launch(struct daemon *d, struct session *s)
 		l->argv[l->argc] = s->argv[l->argc];
 	if (send_msg(d, s, &m) < 0)
 		return -1;
-	s->st = S_LAUNCHING;
+	set_state(d, s, S_LAUNCHING);
 	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
 	if (s->waiter)
 		client_progress(s->waiter, "agent ready, starting %s as %s",
@@ -302,7 +314,7 @@ static void record_exit(struct daemon *d, struct session *s, int32_t code,
 		snprintf(v, sizeof(v), "signal %u", sig);
 	else
 		snprintf(v, sizeof(v), "code %d", code);
-	store_set(d->xs, s->sid, MCD_XS_K_EXIT, v);
+	store_set(d->xs, AREA(s), s->sid, MCD_XS_K_EXIT, v);
 	log_info("session %s: app exited (%s)", s->sid, v);
 }
 
@@ -311,13 +323,23 @@ static void record_exit(struct daemon *d, struct session *s, int32_t code,
 static void on_status(struct daemon *d, struct session *s,
 		      const struct mcd_status *st)
 {
+	if (s->pool) {
+		if (st->state != MCD_AGENT_IDLE) {
+			session_fail(d, s, "pool member's agent is not idle (%s)",
+				     mcd_agent_state_name(st->state));
+			return;
+		}
+		set_state(d, s, S_IDLE);
+		pool_member_ready(d, s);
+		return;
+	}
 	if (!s->recovered) {
 		if (st->state != MCD_AGENT_IDLE) {
 			session_fail(d, s, "agent is not idle (%s)",
 				     mcd_agent_state_name(st->state));
 			return;
 		}
-		send_launch(d, s);
+		session_launch(d, s);
 		return;
 	}
 	if (st->state == MCD_AGENT_IDLE || strcmp(st->session_id, s->sid)) {
@@ -329,7 +351,7 @@ static void on_status(struct daemon *d, struct session *s,
 		start_destroy(d, s);
 		return;
 	}
-	store_set_int(d->xs, s->sid, MCD_XS_K_PID, st->pid);
+	store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_PID, st->pid);
 	set_state(d, s, S_RUNNING);
 	log_info("session %s: reconnected to domain %d, app pid %d", s->sid,
 		 s->domid, st->pid);
@@ -371,7 +393,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		char dom[16], pid[16];
 		const char *reply[] = { s->sid, dom, pid };
 
-		store_set_int(d->xs, s->sid, MCD_XS_K_PID, m->u.started.pid);
+		store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_PID, m->u.started.pid);
 		set_state(d, s, S_RUNNING);
 		log_info("session %s: %s running as %s (pid %d in domain %d)",
 			 s->sid, s->argv[0], s->user, m->u.started.pid, s->domid);
@@ -430,7 +452,9 @@ closed:
 	drop_chan(s);
 	if (s->st == S_STOPPING || s->st == S_DESTROYING)
 		return;
-	if (s->st == S_RUNNING) {
+	if (s->st == S_IDLE)
+		pool_forget(d, s); /* not claimable until it says idle again */
+	if (s->st == S_RUNNING || s->st == S_IDLE) {
 		/* The agent restarted or the guest is going away: reconnect
 		 * and let STATUS tell; domain death is noticed separately. */
 		log_warnx("session %s: agent channel closed, reconnecting", s->sid);

@@ -13,18 +13,20 @@
 #include "mcd_proto.h"
 #include "mcd_xs.h"
 
-static void key_path(char *p, size_t n, const char *sid, const char *key)
+static void key_path(char *p, size_t n, const char *area, const char *sid,
+		     const char *key)
 {
-	snprintf(p, n, MCD_XS_SESSIONS "/%s/%s", sid, key);
+	snprintf(p, n, "%s/%s/%s", area, sid, key);
 }
 
 int store_init(struct xs_handle *xs)
 {
 	/* Owner dom0, no access for anyone else; children inherit it. */
 	struct xs_permissions perm = { .id = 0, .perms = XS_PERM_NONE };
-	static const char *const dirs[] = { MCD_XS_ROOT, MCD_XS_SESSIONS };
+	static const char *const dirs[] = { MCD_XS_ROOT, MCD_XS_SESSIONS,
+					    MCD_XS_POOL };
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!xs_mkdir(xs, XBT_NULL, dirs[i]) ||
 		    !xs_set_permissions(xs, XBT_NULL, dirs[i], &perm, 1)) {
 			log_warn("xenstore: cannot create %s", dirs[i]);
@@ -35,33 +37,56 @@ int store_init(struct xs_handle *xs)
 }
 
 static int write_key(struct xs_handle *xs, xs_transaction_t t,
-		     const char *sid, const char *key, const char *value)
+		     const char *area, const char *sid, const char *key,
+		     const char *value)
 {
 	char p[128];
 
-	key_path(p, sizeof(p), sid, key);
+	key_path(p, sizeof(p), area, sid, key);
 	return xs_write(xs, t, p, value, strlen(value)) ? 0 : -1;
 }
 
-int store_create(struct xs_handle *xs, const struct store_rec *r)
+/* The keys of a new record, written inside transaction t. */
+static int write_rec(struct xs_handle *xs, xs_transaction_t t,
+		     const char *area, const struct store_rec *r)
 {
-	char created[32];
-	int tries;
+	int pool = strcmp(area, MCD_XS_POOL) == 0;
+	char num[32];
+	int bad = 0;
 
-	snprintf(created, sizeof(created), "%lld", r->created);
-	for (tries = 0; tries < 5; tries++) {
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_DOMNAME, r->domain_name);
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_TEMPLATE, r->template);
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_STATE, r->state);
+	snprintf(num, sizeof(num), "%lld", r->created);
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_CREATED, num);
+	if (r->domid >= 0) {
+		snprintf(num, sizeof(num), "%d", r->domid);
+		bad |= write_key(xs, t, area, r->sid, MCD_XS_K_DOMID, num);
+	}
+	if (pool)
+		return bad;
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_USER, r->user);
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_DISPLAY, r->display);
+	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_COMMAND, r->command);
+	return bad;
+}
+
+/* Run one transaction, retrying while XenStore says it raced. */
+static int in_transaction(struct xs_handle *xs, const char *area,
+			  const struct store_rec *r, int claim)
+{
+	for (int tries = 0; tries < 5; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
-		int bad = 0;
+		char p[128];
+		int bad;
 
 		if (t == XBT_NULL)
 			break;
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_DOMNAME, r->domain_name);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_TEMPLATE, r->template);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_USER, r->user);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_DISPLAY, r->display);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_COMMAND, r->command);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_STATE, r->state);
-		bad |= write_key(xs, t, r->sid, MCD_XS_K_CREATED, created);
+		bad = write_rec(xs, t, area, r);
+		if (claim) {
+			snprintf(p, sizeof(p), MCD_XS_POOL "/%s", r->sid);
+			bad |= !xs_rm(xs, t, p);
+		}
 		if (bad) {
 			xs_transaction_end(xs, t, true);
 			break;
@@ -71,34 +96,46 @@ int store_create(struct xs_handle *xs, const struct store_rec *r)
 		if (errno != EAGAIN)
 			break;
 	}
-	log_warn("xenstore: cannot record session %s", r->sid);
+	log_warn("xenstore: cannot record %s %s", claim ? "claimed session" : area,
+		 r->sid);
 	return -1;
 }
 
-int store_set(struct xs_handle *xs, const char *sid, const char *key,
-	      const char *value)
+int store_create(struct xs_handle *xs, const char *area,
+		 const struct store_rec *r)
 {
-	if (write_key(xs, XBT_NULL, sid, key, value) < 0) {
+	return in_transaction(xs, area, r, 0);
+}
+
+int store_claim(struct xs_handle *xs, const struct store_rec *r)
+{
+	return in_transaction(xs, MCD_XS_SESSIONS, r, 1);
+}
+
+int store_set(struct xs_handle *xs, const char *area, const char *sid,
+	      const char *key, const char *value)
+{
+	if (write_key(xs, XBT_NULL, area, sid, key, value) < 0) {
 		log_warn("xenstore: cannot set %s of session %s", key, sid);
 		return -1;
 	}
 	return 0;
 }
 
-int store_set_int(struct xs_handle *xs, const char *sid, const char *key,
-		  long long value)
+int store_set_int(struct xs_handle *xs, const char *area, const char *sid,
+		  const char *key, long long value)
 {
 	char v[32];
 
 	snprintf(v, sizeof(v), "%lld", value);
-	return store_set(xs, sid, key, v);
+	return store_set(xs, area, sid, key, v);
 }
 
-int store_remove(struct xs_handle *xs, const char *sid)
+int store_remove(struct xs_handle *xs, const char *area, const char *sid)
 {
 	char p[128];
 
-	snprintf(p, sizeof(p), MCD_XS_SESSIONS "/%s", sid);
+	snprintf(p, sizeof(p), "%s/%s", area, sid);
 	if (!xs_rm(xs, XBT_NULL, p) && errno != ENOENT) {
 		log_warn("xenstore: cannot remove %s", p);
 		return -1;
@@ -106,15 +143,15 @@ int store_remove(struct xs_handle *xs, const char *sid)
 	return 0;
 }
 
-static void read_key(struct xs_handle *xs, const char *sid, const char *key,
-		     char *out, size_t outlen)
+static void read_key(struct xs_handle *xs, const char *area, const char *sid,
+		     const char *key, char *out, size_t outlen)
 {
 	char p[128];
 	unsigned len;
 	char *v;
 
 	out[0] = '\0';
-	key_path(p, sizeof(p), sid, key);
+	key_path(p, sizeof(p), area, sid, key);
 	v = xs_read(xs, XBT_NULL, p, &len);
 	if (!v)
 		return;
@@ -122,13 +159,13 @@ static void read_key(struct xs_handle *xs, const char *sid, const char *key,
 	free(v);
 }
 
-static long long read_num(struct xs_handle *xs, const char *sid,
-			  const char *key, long long dflt)
+static long long read_num(struct xs_handle *xs, const char *area,
+			  const char *sid, const char *key, long long dflt)
 {
 	char v[32], *end;
 	long long n;
 
-	read_key(xs, sid, key, v, sizeof(v));
+	read_key(xs, area, sid, key, v, sizeof(v));
 	if (!v[0])
 		return dflt;
 	errno = 0;
@@ -136,36 +173,37 @@ static long long read_num(struct xs_handle *xs, const char *sid,
 	return (errno || *end) ? dflt : n;
 }
 
-int store_read(struct xs_handle *xs, const char *sid, struct store_rec *r)
+int store_read(struct xs_handle *xs, const char *area, const char *sid,
+	       struct store_rec *r)
 {
 	char p[128];
 	unsigned len;
 	char *v;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(p, sizeof(p), MCD_XS_SESSIONS "/%s", sid);
+	snprintf(p, sizeof(p), "%s/%s", area, sid);
 	v = xs_read(xs, XBT_NULL, p, &len);
 	if (!v)
 		return -1;
 	free(v);
 	snprintf(r->sid, sizeof(r->sid), "%s", sid);
-	r->domid = (int)read_num(xs, sid, MCD_XS_K_DOMID, -1);
-	read_key(xs, sid, MCD_XS_K_DOMNAME, r->domain_name, sizeof(r->domain_name));
-	read_key(xs, sid, MCD_XS_K_TEMPLATE, r->template, sizeof(r->template));
-	read_key(xs, sid, MCD_XS_K_USER, r->user, sizeof(r->user));
-	read_key(xs, sid, MCD_XS_K_DISPLAY, r->display, sizeof(r->display));
-	read_key(xs, sid, MCD_XS_K_COMMAND, r->command, sizeof(r->command));
-	read_key(xs, sid, MCD_XS_K_STATE, r->state, sizeof(r->state));
-	r->created = read_num(xs, sid, MCD_XS_K_CREATED, 0);
-	r->pid = (int)read_num(xs, sid, MCD_XS_K_PID, 0);
-	read_key(xs, sid, MCD_XS_K_EXIT, r->exit_status, sizeof(r->exit_status));
-	read_key(xs, sid, MCD_XS_K_ERROR, r->error, sizeof(r->error));
+	r->domid = (int)read_num(xs, area, sid, MCD_XS_K_DOMID, -1);
+	read_key(xs, area, sid, MCD_XS_K_DOMNAME, r->domain_name, sizeof(r->domain_name));
+	read_key(xs, area, sid, MCD_XS_K_TEMPLATE, r->template, sizeof(r->template));
+	read_key(xs, area, sid, MCD_XS_K_USER, r->user, sizeof(r->user));
+	read_key(xs, area, sid, MCD_XS_K_DISPLAY, r->display, sizeof(r->display));
+	read_key(xs, area, sid, MCD_XS_K_COMMAND, r->command, sizeof(r->command));
+	read_key(xs, area, sid, MCD_XS_K_STATE, r->state, sizeof(r->state));
+	r->created = read_num(xs, area, sid, MCD_XS_K_CREATED, 0);
+	r->pid = (int)read_num(xs, area, sid, MCD_XS_K_PID, 0);
+	read_key(xs, area, sid, MCD_XS_K_EXIT, r->exit_status, sizeof(r->exit_status));
+	read_key(xs, area, sid, MCD_XS_K_ERROR, r->error, sizeof(r->error));
 	return 0;
 }
 
-char **store_list(struct xs_handle *xs, unsigned *n)
+char **store_list(struct xs_handle *xs, const char *area, unsigned *n)
 {
-	char **names = xs_directory(xs, XBT_NULL, MCD_XS_SESSIONS, n);
+	char **names = xs_directory(xs, XBT_NULL, area, n);
 	char **out;
 	unsigned k = 0;
 

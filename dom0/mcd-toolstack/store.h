@@ -31,22 +31,33 @@ struct store_rec {
 	char error[257];
 };
 
-/* Create /mcd and /mcd/sessions with dom0-only permissions. */
+/*
+ * Records live in one of two areas, passed as `area`: MCD_XS_SESSIONS for
+ * sessions, MCD_XS_POOL for warm-pool members (see mcd_xs.h).
+ */
+
+/* Create /mcd, /mcd/sessions and /mcd/pool with dom0-only permissions. */
 int store_init(struct xs_handle *xs);
-/* Write a new session record in one transaction. */
-int store_create(struct xs_handle *xs, const struct store_rec *r);
-/* Set one key of a session. */
-int store_set(struct xs_handle *xs, const char *sid, const char *key,
-	      const char *value);
-int store_set_int(struct xs_handle *xs, const char *sid, const char *key,
-		  long long value);
-/* Remove a session's whole subtree; ok if it is already gone. */
-int store_remove(struct xs_handle *xs, const char *sid);
-/* Read one session; returns 0, or -1 if it does not exist. */
-int store_read(struct xs_handle *xs, const char *sid, struct store_rec *r);
-/* List session ids; returns a malloc'd array (free each and the array) and
+/* Write a new record in one transaction.  A pool record uses only sid,
+ * domid, domain_name, template, state and created. */
+int store_create(struct xs_handle *xs, const char *area,
+		 const struct store_rec *r);
+/* Turn pool member r->sid into session r in one transaction: the session
+ * record appears and the pool record disappears together. */
+int store_claim(struct xs_handle *xs, const struct store_rec *r);
+/* Set one key of a record. */
+int store_set(struct xs_handle *xs, const char *area, const char *sid,
+	      const char *key, const char *value);
+int store_set_int(struct xs_handle *xs, const char *area, const char *sid,
+		  const char *key, long long value);
+/* Remove a record's whole subtree; ok if it is already gone. */
+int store_remove(struct xs_handle *xs, const char *area, const char *sid);
+/* Read one record; returns 0, or -1 if it does not exist. */
+int store_read(struct xs_handle *xs, const char *area, const char *sid,
+	       struct store_rec *r);
+/* List record ids; returns a malloc'd array (free each and the array) and
  * sets *n, or NULL with *n = 0. */
-char **store_list(struct xs_handle *xs, unsigned *n);
+char **store_list(struct xs_handle *xs, const char *area, unsigned *n);
 /* Shell-quote argv into out (for the `command` node), truncating with
  * "..." so it never exceeds outlen - 1 bytes. */
 void store_quote_argv(char *out, size_t outlen, const char *const *argv);

@@ -16,7 +16,8 @@
  *              server, then garbage
  *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
  *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
- *              "MCD-PROBE <path> readable|denied|absent|error" for each
+ *              "MCD-PROBE <path> readable|denied|absent|error" for each, then
+ *              serves garbage
  * --socket PATH serves the channel modes over the Unix-socket stand-in
  * instead of vchan (no Xen needed).
  */
@@ -62,7 +63,8 @@ static void usage(FILE *f)
 "  badxs      junk in data/mcd/agent and data/mcd/vchan, then (after\n"
 "             --delay seconds, default 5) a real vchan serving garbage\n"
 "  probe      try to read dom0's and other guests' MCD nodes; prints\n"
-"             'MCD-PROBE <path> readable|denied' for each\n"
+"             'MCD-PROBE <path> readable|denied|absent' for each, then\n"
+"             serves garbage like garbage mode\n"
 "After misbehaving it sleeps until killed.  --socket PATH uses the Unix\n"
 "socket stand-in instead of vchan (not for badxs or probe).\n");
 }
@@ -165,6 +167,7 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 	switch (mode) {
 	case M_GARBAGE:
 	case M_BADXS:
+	case M_PROBE:
 		send_garbage(c);
 		break;
 	case M_OVERSIZED:
@@ -209,8 +212,6 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 		send_msg(c, &m);
 		break;
 	}
-	case M_PROBE:
-		break;
 	}
 }
 
@@ -331,10 +332,9 @@ int main(int argc, char **argv)
 
 	if (!sock && axs_open(&x, err, sizeof(err)) < 0)
 		fatalx("%s", err);
-	if (mode == M_PROBE) {
+	/* After probing, serve garbage so dom0 fails the launch at once. */
+	if (mode == M_PROBE)
 		probe(&x);
-		stay_alive();
-	}
 	if (mode == M_BADXS) {
 		write_junk(&x);
 		say("MCD-HOSTILE waiting %ld s before serving", delay);

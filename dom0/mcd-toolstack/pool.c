@@ -1,0 +1,237 @@
+/*
+ * pool.c - warm pools: per template, pre-booted idle domains whose agents
+ * are already connected, so a launch only has to send LAUNCH.
+ *
+ * A member is an ordinary session with `pool` set: it is built, connected
+ * and handshaken like any other, but its STATUS idle puts it on its pool's
+ * ready queue instead of sending a LAUNCH.  Its record lives under
+ * /mcd/pool/<sid>; a claim moves it to /mcd/sessions/<sid> in one
+ * transaction, so a claim costs the same few XenStore writes however many
+ * sessions run.  After a restart the service finds members in /mcd/pool and
+ * reconnects to them like to sessions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "mcd_xs.h"
+#include "store.h"
+
+/* How often the templates' pool sizes are re-read. */
+#define POOL_SCAN_MS 5000
+/* Members of one template booting at once: more only slows each down. */
+#define POOL_MAX_BOOTING 2
+
+struct pool_tmpl *pool_get(struct daemon *d, const char *name)
+{
+	struct pool_tmpl *pt;
+
+	for (pt = d->pools; pt; pt = pt->next)
+		if (strcmp(pt->name, name) == 0)
+			return pt;
+	pt = calloc(1, sizeof(*pt));
+	if (!pt)
+		fatal("out of memory");
+	snprintf(pt->name, sizeof(pt->name), "%s", name);
+	pt->next = d->pools;
+	d->pools = pt;
+	return pt;
+}
+
+static int same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+static int template_mtime(const struct mcd_template *t, struct timespec *ts)
+{
+	struct stat st;
+
+	if (stat(t->path, &st) < 0)
+		return -1;
+	*ts = st.st_mtim;
+	return 0;
+}
+
+void pool_member_ready(struct daemon *d, struct session *s)
+{
+	struct pool_tmpl *pt = s->pt;
+
+	(void)d;
+	if (!pt || s->queued)
+		return;
+	s->next_ready = NULL;
+	if (pt->ready_tail)
+		pt->ready_tail->next_ready = s;
+	else
+		pt->ready_head = s;
+	pt->ready_tail = s;
+	s->queued = 1;
+	log_info("pool %s: domain %d ready", pt->name, s->domid);
+}
+
+void pool_forget(struct daemon *d, struct session *s)
+{
+	struct pool_tmpl *pt = s->pt;
+	struct session **pp, *prev = NULL;
+
+	(void)d;
+	if (!pt || !s->queued)
+		return;
+	for (pp = &pt->ready_head; *pp; prev = *pp, pp = &(*pp)->next_ready) {
+		if (*pp != s)
+			continue;
+		*pp = s->next_ready;
+		if (pt->ready_tail == s)
+			pt->ready_tail = prev;
+		break;
+	}
+	s->next_ready = NULL;
+	s->queued = 0;
+}
+
+static struct session *pop_ready(struct pool_tmpl *pt)
+{
+	struct session *s = pt->ready_head;
+
+	if (!s)
+		return NULL;
+	pt->ready_head = s->next_ready;
+	if (!pt->ready_head)
+		pt->ready_tail = NULL;
+	s->next_ready = NULL;
+	s->queued = 0;
+	return s;
+}
+
+/* Retire a member: its domain is destroyed like a session's. */
+static void retire(struct daemon *d, struct session *s, const char *why)
+{
+	log_info("pool %s: retiring domain %d (%s)", s->pt->name, s->domid, why);
+	pool_forget(d, s);
+	session_end(d, s);
+}
+
+struct session *pool_claim(struct daemon *d, const struct mcd_template *t)
+{
+	struct pool_tmpl *pt;
+	struct timespec now_mtime;
+	struct session *s;
+
+	for (pt = d->pools; pt; pt = pt->next)
+		if (strcmp(pt->name, t->name) == 0)
+			break;
+	if (!pt || template_mtime(t, &now_mtime) < 0)
+		return NULL;
+	while ((s = pop_ready(pt)) != NULL) {
+		/* A member booted from an older version of the template would
+		 * run the wrong thing: drop it and look further. */
+		if (same_time(&now_mtime, &pt->mtime))
+			return s;
+		retire(d, s, "template changed");
+	}
+	return NULL;
+}
+
+/* Build one more member of pt from template t. */
+static void start_member(struct daemon *d, struct pool_tmpl *pt)
+{
+	struct store_rec rec = { .domid = -1 };
+	struct session *s;
+	char err[512];
+
+	if (daemon_new_sid(d, rec.sid) < 0)
+		return;
+	s = session_new(d, rec.sid);
+	if (!s)
+		fatal("out of memory");
+	if (template_load(d->template_dir, pt->name, &s->tmpl, &s->dc, err,
+			  sizeof(err)) < 0) {
+		log_warnx("pool %s: %s", pt->name, err);
+		session_free(d, s);
+		return;
+	}
+	s->have_dc = 1;
+	s->pool = 1;
+	s->pt = pt;
+	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
+		 rec.sid);
+	snprintf(rec.template, sizeof(rec.template), "%s", pt->name);
+	snprintf(rec.state, sizeof(rec.state), MCD_POOL_STATE_BOOTING);
+	rec.created = (long long)time(NULL);
+	if (store_create(d->xs, MCD_XS_POOL, &rec) < 0) {
+		session_free(d, s);
+		return;
+	}
+	s->st = S_CREATING;
+	log_info("pool %s: starting member %s", pt->name, s->sid);
+	daemon_job_create(d, s);
+}
+
+static int scan_one(const char *name, void *arg)
+{
+	struct daemon *d = arg;
+	struct mcd_template t;
+	libxl_domain_config dc;
+	struct pool_tmpl *pt;
+	char err[512];
+
+	if (template_load(d->template_dir, name, &t, &dc, err, sizeof(err)) < 0) {
+		/* A broken template keeps no pool; check says why. */
+		for (pt = d->pools; pt; pt = pt->next)
+			if (strcmp(pt->name, name) == 0)
+				pt->size = 0;
+		return 0;
+	}
+	libxl_domain_config_dispose(&dc);
+	if (t.pool_size == 0) {
+		for (pt = d->pools; pt; pt = pt->next)
+			if (strcmp(pt->name, name) == 0)
+				pt->size = 0;
+		return 0;
+	}
+	pt = pool_get(d, name);
+	pt->size = t.pool_size;
+	template_mtime(&t, &pt->mtime);
+	return 0;
+}
+
+static void scan(struct daemon *d)
+{
+	for (struct pool_tmpl *pt = d->pools; pt; pt = pt->next)
+		pt->size = 0; /* templates that vanished keep no pool */
+	template_list(d->template_dir, scan_one, d);
+}
+
+void pool_tick(struct daemon *d, long now)
+{
+	if (now < d->next_pool_scan)
+		return;
+	d->next_pool_scan = now + POOL_SCAN_MS;
+	scan(d);
+	for (struct pool_tmpl *pt = d->pools; pt; pt = pt->next) {
+		unsigned members = 0, booting = 0;
+
+		for (struct session *s = d->sessions; s; s = s->next) {
+			if (!s->pool || s->pt != pt || s->st == S_DESTROYING)
+				continue;
+			members++;
+			if (s->st != S_IDLE)
+				booting++;
+		}
+		while (members < pt->size && booting < POOL_MAX_BOOTING) {
+			start_member(d, pt);
+			members++;
+			booting++;
+		}
+		while (members > pt->size && pt->ready_head) {
+			retire(d, pt->ready_head, "pool is smaller now");
+			members--;
+		}
+	}
+}
