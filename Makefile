@@ -63,3 +63,8 @@ clean:
 	rm -rf $(O)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+# Warm-pool benchmark on the real-Xen testbed (not part of `check`).
+.PHONY: bench
+bench: bins
+	scripts/bench/mcd-bench

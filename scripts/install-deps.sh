@@ -28,6 +28,8 @@ PACKAGES=(
 	coreutils
 	passwd
 	bash
+	# benchmark plots (make bench)
+	gnuplot-nox
 )
 
 usage() {

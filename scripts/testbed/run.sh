@@ -36,7 +36,7 @@ Options:
 Exit status: the payload's; 124 on timeout; 125 if QEMU ended without the
 $MARKER line; 1 if the testbed could not be started; 2 on bad usage.
 Environment: MCD_CACHE [$MCD_CACHE], MCD_TESTBED_TIMEOUT,
-MCD_DOM0_CMDLINE (added to dom0's kernel command line), MCD_XEN_CMDLINE
+MCD_DOM0_CMDLINE (added to dom0's kernel command line), MCD_QEMU_MEM (MiB, default 2048), MCD_XEN_CMDLINE
 (added to Xen's), and those of
 build.sh (MCD_AGENT, MCD_TOOLSTACK, ...).
 EOF
@@ -123,7 +123,7 @@ fi
 dom0_cmdline="console=hvc0 earlyprintk=xen${MCD_DOM0_CMDLINE:+ $MCD_DOM0_CMDLINE}"
 xen_cmdline="dom0_mem=768M,max:768M dom0_max_vcpus=1 console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot${MCD_XEN_CMDLINE:+ $MCD_XEN_CMDLINE}"
 [ "$shell" -eq 0 ] || dom0_cmdline="$dom0_cmdline mcd.shell"
-qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+svm -m 2048 -smp 2
+qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+svm -m "${MCD_QEMU_MEM:-2048}" -smp 2
 	-nographic -no-reboot
 	-netdev user,id=n0 -device e1000,netdev=n0
 	-kernel "$xen"
