@@ -94,14 +94,14 @@ list_one(const char *name, void *arg)
 			putchar('}');
 		}
 	} else if (ok) {
-		printf("%-20s %-8s %6u %5u %2u/%-2u %4u %-4s %s\n", name,
-		    l->t.os, l->t.memory_mb, l->t.vcpus, l->t.num_writable,
-		    l->t.num_disks, l->t.pool_size, yes_no(l->t.keep_for_user),
-		    "ok");
+		printf("%-20s %-8s %6u %5u %5u %3u %4u %-4s %s\n", name,
+		    l->t.os, l->t.memory_mb, l->t.vcpus, l->t.num_disks,
+		    l->t.num_writable, l->t.pool_size,
+		    yes_no(l->t.keep_for_user), "ok");
 	} else {
-		printf("%-20s %-8s %6s %5s %5s %4s %-4s %s\n", name, "-", "-",
-		    "-", "-", "-", "-", "broken (see: mcd-toolstack template "
-		    "check)");
+		printf("%-20s %-8s %6s %5s %5s %3s %4s %-4s %s\n", name, "-",
+		    "-", "-", "-", "-", "-", "-", "broken (see: mcd-toolstack "
+		    "template check)");
 	}
 	libxl_domain_config_dispose(&l->dc);
 	c->n++;
@@ -121,8 +121,8 @@ tpl_list(int json)
 	if (json)
 		putchar('[');
 	else
-		printf("%-20s %-8s %6s %5s %5s %4s %-4s %s\n", "NAME", "OS",
-		    "MEMORY", "VCPUS", "RW/DISKS", "POOL", "KEEP", "STATUS");
+		printf("%-20s %-8s %6s %5s %5s %3s %4s %-4s %s\n", "NAME", "OS",
+		    "MEMORY", "VCPUS", "DISKS", "RW", "POOL", "KEEP", "STATUS");
 	n = template_list(NULL, list_one, &c);
 	free(c.l);
 	if (n < 0) {

@@ -35,6 +35,9 @@ Builds everything the testbed boots, each part only when its inputs changed:
        silent      extra "mcd.test=silent", agent timeout 20
        hostile     extra "mcd.test=hostile:garbage", adds
                    build/tests/mcd-hostile-agent if it exists
+       linux-disk  like linux-demo, plus extra "mcd.test.disk=xvdb" and a
+                   writable 32 MiB sparse raw disk data.img (xvdb) that
+                   starts with "MCD-TEMPLATE-DISK": each launch gets a clone
        broken.cfg  a deliberately malformed template
   4. dom0 initramfs: busybox, bash, Xen tools, kernel modules, the
      templates (/etc/mcd/templates/*.cfg, /var/lib/mcd/templates/NAME/),
@@ -98,6 +101,16 @@ if ! stamp_ok "$tpl" "$tstamp"; then
 	[ -f "$HOSTILE_AGENT" ] && hostile_add=(--add "$HOSTILE_AGENT:/usr/sbin/mcd-hostile-agent")
 	"${bake[@]}" --name linux-demo --allow-create-user ${demo_add[@]+"${demo_add[@]}"} >/dev/null
 	"${bake[@]}" --name silent --memory 128 --extra mcd.test=silent --agent-timeout 20 >/dev/null
+	"${bake[@]}" --name linux-disk --allow-create-user --extra mcd.test.disk=xvdb \
+		${demo_add[@]+"${demo_add[@]}"} >/dev/null
+	# Its writable disk: sparse, with known bytes at 0 and 16 MiB.
+	img=$tpl/out/linux-disk/data.img
+	truncate -s 32M "$img"
+	printf 'MCD-TEMPLATE-DISK linux-disk\n' | dd of="$img" conv=notrunc status=none
+	printf 'MCD-TEMPLATE-DISK middle\n' | dd of="$img" bs=1M seek=16 conv=notrunc status=none
+	cat >>"$tpl/out/linux-disk.cfg" <<'EOF'
+disk = [ 'format=raw, vdev=xvdb, access=rw, target=/var/lib/mcd/templates/linux-disk/data.img' ]
+EOF
 	"${bake[@]}" --name hostile --memory 128 --extra mcd.test=hostile:garbage \
 		${hostile_add[@]+"${hostile_add[@]}"} >/dev/null
 	cat >"$tpl/out/broken.cfg" <<'EOF'
@@ -192,6 +205,9 @@ for t in "$tpl/out"/*/; do
 	n=${t##*/}
 	mkdir -p "$root/var/lib/mcd/templates/$n"
 	cp "$t/initrd.gz" "$root/var/lib/mcd/templates/$n/"
+	if [ -f "$t/data.img" ]; then
+		cp --sparse=always "$t/data.img" "$root/var/lib/mcd/templates/$n/"
+	fi
 	if [ -n "$first_kernel" ] && cmp -s "$first_kernel" "$t/vmlinuz"; then
 		ln "$first_kernel" "$root/var/lib/mcd/templates/$n/vmlinuz"
 	else

@@ -3,7 +3,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs)
+# xen-blkfront: templates with disks (the testbed's linux-disk) see them as /dev/xvd*.
+GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
 
 usage() {
@@ -17,7 +18,9 @@ root and alice (uid 1000), and scripts/testbed/guest-init as /init. The
 tree has no agent: mcd-bake-template adds it.
 
 Kernel test hooks understood by /init: mcd.test=silent (start no agent),
-mcd.test=hostile:MODE (run /usr/sbin/mcd-hostile-agent MODE instead).
+mcd.test=hostile:MODE (run /usr/sbin/mcd-hostile-agent MODE instead),
+mcd.test.disk=VDEV (print the start of /dev/VDEV, then write a marker
+into it).
 
 Needs the kernel from fetch-kernel.sh. Rebuilt only when its inputs change.
 Output: \$MCD_CACHE/guest-rootfs/root/  (MCD_CACHE=$MCD_CACHE)

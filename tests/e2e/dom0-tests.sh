@@ -6,6 +6,8 @@
 #
 # Templates used (installed by scripts/testbed/build.sh):
 #   linux-demo  the agent, mcd-test-app, users may be created
+#   linux-disk  linux-demo plus a writable disk xvdb (data.img), cloned
+#               for each launch; its guest writes a marker into the disk
 #   silent      a guest whose agent never starts
 #   hostile     a guest running mcd-hostile-agent (mode on the kernel line)
 #   broken      a template with a syntax error

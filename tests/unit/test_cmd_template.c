@@ -154,8 +154,9 @@ test_list(void **state)
 	assert_true(strstr(out, "broken") < strstr(out, "demo"));
 	assert_true(strstr(out, "demo") < strstr(out, "disky"));
 	has("broken (see: mcd-toolstack template check)");
-	has("   256     1  0/0     0 no   ok");
-	has("   128     1  1/2     2 yes  ok");
+	has("MEMORY VCPUS DISKS  RW POOL KEEP STATUS\n");
+	has("   256     1     0   0    0 no   ok\n");
+	has("   128     1     2   1    2 yes  ok\n");
 
 	assert_int_equal(run("template", "list", "--json", NULL), 0);
 	assert_int_equal(out[0], '[');
