@@ -187,6 +187,12 @@ sleep_ms(unsigned ms)
 int
 load_read(struct mcd_xen *x, struct load_info *out)
 {
+	return load_read_ms(x, LOAD_SAMPLE_MS, out);
+}
+
+int
+load_read_ms(struct mcd_xen *x, unsigned sample_ms, struct load_info *out)
+{
 	libxl_ctx *ctx = xen_ctx(x);
 	libxl_dominfo *l1 = NULL, *l2 = NULL;
 	libxl_physinfo pi;
@@ -197,17 +203,21 @@ load_read(struct mcd_xen *x, struct load_info *out)
 
 	memset(&s, 0, sizeof(s));
 	libxl_physinfo_init(&pi);
-	if ((l1 = libxl_list_domain(ctx, &n1)) == NULL) {
-		log_warnx("load: libxl_list_domain failed");
-		goto out;
+	if (sample_ms > 0) {
+		if ((l1 = libxl_list_domain(ctx, &n1)) == NULL) {
+			log_warnx("load: libxl_list_domain failed");
+			goto out;
+		}
+		t1 = now_ns();
+		sleep_ms(sample_ms);
 	}
-	t1 = now_ns();
-	sleep_ms(LOAD_SAMPLE_MS);
 	if ((l2 = libxl_list_domain(ctx, &n2)) == NULL) {
 		log_warnx("load: libxl_list_domain failed");
 		goto out;
 	}
 	t2 = now_ns();
+	if (sample_ms == 0)
+		t1 = t2;		/* no interval: the CPU term is 0 */
 	if (libxl_get_physinfo(ctx, &pi) != 0) {
 		log_warnx("load: libxl_get_physinfo failed");
 		goto out;

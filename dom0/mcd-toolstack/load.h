@@ -88,9 +88,18 @@ void load_compute(const struct load_sample *in, struct load_info *out);
 
 /*
  * Take a sample with libxl (sleeps LOAD_SAMPLE_MS) and compute.  0, or -1
- * (logged: Xen unreachable, or a bad setting in the environment).
+ * (logged: Xen unreachable, or a bad setting in the environment).  Thread-
+ * safe, but it blocks: keep it off a poll loop.
  */
 int load_read(struct mcd_xen *x, struct load_info *out);
+
+/*
+ * The same with the CPU samples sample_ms apart.  sample_ms 0 takes one
+ * sample and does not sleep: the CPU term is then 0 (interval_ns 0), which
+ * is all a launch needs, since load_fits looks at memory and domains only.
+ * A few hypercalls, so fine on a poll loop.
+ */
+int load_read_ms(struct mcd_xen *x, unsigned sample_ms, struct load_info *out);
 
 /*
  * The settings: reserve and max_guests for a host with nr_cpus CPUs, from
