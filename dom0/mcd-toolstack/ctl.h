@@ -17,10 +17,11 @@
 #define CTL_SOCKET_DEFAULT "/run/mcd/control.sock"
 #define CTL_MAX_PAYLOAD 32768 /* a LAUNCH: template, user, display, argv */
 #define CTL_MAX_STRS 80       /* MCD_MAX_ARGS plus the fixed fields */
+#define LAUNCH_WAIT_MAX 3600  /* launch --wait: at most an hour */
 
 enum ctl_type {
 	/* CLI -> service */
-	CTL_LAUNCH = 1,   /* template, user, display, argv... */
+	CTL_LAUNCH = 1,   /* template, user, display, wait seconds, argv... */
 	CTL_END = 2,      /* session id */
 	/* service -> CLI */
 	CTL_PROGRESS = 0x100, /* one line of status for the user */

@@ -18,7 +18,9 @@
 #include <xenstore.h>
 
 #include "daemon.h"
+#include "clone.h"
 #include "domain.h"
+#include "load.h"
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
@@ -45,23 +47,74 @@ struct job {
 	struct session *s;
 	libxl_domain_config *dc;
 	char name[64];
+	char sid[MCD_SESSION_ID_LEN + 1];
 	uint32_t domid;
 	int rc;
 	char err[256];
+	long last_progress_ms;
 };
+
+/*
+ * What a job thread tells the loop, through one pipe so that progress
+ * always arrives before the job's end.  Records are smaller than PIPE_BUF,
+ * so each write is atomic.
+ */
+struct job_note {
+	struct job *j;
+	int done;             /* 0: progress line below; 1: the job ended */
+	char line[96];
+};
+
+static void job_note(struct job *j, int done, const char *line)
+{
+	struct job_note n = { .j = j, .done = done };
+
+	if (line)
+		snprintf(n.line, sizeof(n.line), "%s", line);
+	if (write(j->d->job_pipe[1], &n, sizeof(n)) != sizeof(n))
+		fatal("job pipe");
+}
+
+/* Disk clones report progress from the job thread: pass on about two
+ * updates a second, plus the first and the last. */
+static int clone_progress(void *arg, const char *vdev, uint64_t done,
+			  uint64_t total)
+{
+	struct job *j = arg;
+	long now = now_ms();
+	char line[96];
+
+	if (done != 0 && done != total && now - j->last_progress_ms < 500)
+		return 0;
+	j->last_progress_ms = now;
+	if (clone_progress_format(line, sizeof(line), vdev, done, total) == 0)
+		job_note(j, 0, line);
+	return 0;
+}
 
 static void *job_thread(void *arg)
 {
 	struct job *j = arg;
 
-	if (j->kind == JOB_CREATE)
-		j->rc = domain_create(j->d->xen, j->dc, j->name, &j->domid,
-				      j->err, sizeof(j->err));
-	else
+	if (j->kind == JOB_CREATE) {
+		/* Writable disks get per-launch clones; the template's own
+		 * images are never handed to a domain for writing. */
+		j->rc = clone_disks(&j->s->tmpl, j->dc, j->sid, NULL,
+				    clone_progress, j, j->err, sizeof(j->err));
+		if (j->rc == 0) {
+			j->rc = domain_create(j->d->xen, j->dc, j->name, &j->domid,
+					      j->err, sizeof(j->err));
+			if (j->rc < 0)
+				clone_remove(j->sid, NULL);
+		}
+	} else {
 		j->rc = domain_destroy(j->d->xen, j->domid);
-	/* A pointer is smaller than PIPE_BUF, so the write is atomic. */
-	if (write(j->d->job_pipe[1], &j, sizeof(j)) != sizeof(j))
-		fatal("job pipe");
+		/* Only once the domain is gone: it may still write. */
+		if (j->rc == 0 && clone_remove(j->sid, NULL) < 0)
+			log_warnx("session %s: some disk clones could not be removed",
+				  j->sid);
+	}
+	job_note(j, 1, NULL);
 	return NULL;
 }
 
@@ -72,6 +125,7 @@ static void job_start(struct daemon *d, struct job *j)
 
 	j->d = d;
 	j->s->job_running = 1;
+	snprintf(j->sid, sizeof(j->sid), "%s", j->s->sid);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, job_thread, j) != 0) {
@@ -109,9 +163,16 @@ void daemon_job_destroy(struct daemon *d, struct session *s)
 
 static void jobs_done(struct daemon *d)
 {
-	struct job *j;
+	struct job_note n;
 
-	while (read(d->job_pipe[0], &j, sizeof(j)) == sizeof(j)) {
+	while (read(d->job_pipe[0], &n, sizeof(n)) == sizeof(n)) {
+		struct job *j = n.j;
+
+		if (!n.done) {
+			if (j->s->waiter)
+				client_progress(j->s->waiter, "%s", n.line);
+			continue;
+		}
 		if (j->kind == JOB_CREATE) {
 			session_created(d, j->s, j->rc, j->domid, j->err);
 		} else {
@@ -213,7 +274,8 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	s->argv = req->argv;
 	req->argv = NULL;
 	s->waiter = c;
-	c->s = s;
+	if (c)
+		c->s = s;
 	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
 	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
 		 s->sid);
@@ -230,26 +292,122 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	}
 	log_info("session %s: launching %s for %s on %s in warm domain %d of %s",
 		 s->sid, s->argv[0], s->user, s->display, s->domid, s->tmpl.name);
-	client_progress(c, "session %s: warm domain %d claimed from the %s pool",
-			s->sid, s->domid, s->tmpl.name);
+	if (c)
+		client_progress(c, "session %s: warm domain %d claimed from the %s pool",
+				s->sid, s->domid, s->tmpl.name);
 	session_launch(d, s);
 }
 
 /* Validate a launch request completely before anything is created, so a
  * bad request never leaves a half-made domain. */
+/* Is there room for one more domain of s's template?  1, or 0 with why. */
+static int room_for(struct daemon *d, struct session *s, char *why,
+		    size_t whylen)
+{
+	struct load_info li;
+
+	if (load_read(d->xen, &li) < 0) {
+		/* Not knowing is no reason to refuse: libxl will say if the
+		 * memory is really not there. */
+		snprintf(why, whylen, "load unknown");
+		return 1;
+	}
+	return load_fits(&li, &s->tmpl, why, whylen);
+}
+
+/* Record the session and start building its domain from the template. */
+static void start_cold(struct daemon *d, struct session *s)
+{
+	struct store_rec rec = { .domid = -1 };
+
+	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
+	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
+		 s->sid);
+	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
+	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
+	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
+	store_quote_argv(rec.command, sizeof(rec.command),
+			 (const char *const *)s->argv);
+	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CREATING);
+	rec.created = (long long)time(NULL);
+	if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
+		session_fail(d, s, "cannot record the session in XenStore");
+		return;
+	}
+	s->recorded = 1;
+	s->st = S_CREATING;
+	log_info("session %s: launching %s for %s on %s from template %s",
+		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
+	if (s->waiter)
+		client_progress(s->waiter, "session %s: creating domain from template %s",
+				s->sid, s->tmpl.name);
+	daemon_job_create(d, s);
+}
+
+/* A warm member, room for a cold start, or (with --wait) a place in line. */
+static void place(struct daemon *d, struct session *s)
+{
+	struct session *warm = pool_claim(d, &s->tmpl);
+	char why[256];
+
+	if (warm) {
+		struct client *c = s->waiter;
+
+		s->waiter = NULL;
+		if (c)
+			c->s = NULL;
+		launch_warm(d, c, warm, s);
+		session_free(d, s);
+		return;
+	}
+	if (room_for(d, s, why, sizeof(why))) {
+		start_cold(d, s);
+		return;
+	}
+	if (s->deadline == 0) {
+		session_fail(d, s, "no room for one more domain: %s", why);
+		return;
+	}
+	if (s->st != S_WAITING && s->waiter)
+		client_progress(s->waiter, "waiting for room: %s", why);
+	s->st = S_WAITING;
+}
+
+#define WAIT_RETRY_MS 2000
+
+void daemon_tick_waiting(struct daemon *d, struct session *s, long now)
+{
+	if (now < s->next_try)
+		return;
+	if (now >= s->deadline) {
+		char why[256];
+
+		room_for(d, s, why, sizeof(why));
+		session_fail(d, s, "still no room for one more domain after waiting: %s",
+			     why);
+		return;
+	}
+	s->next_try = now + WAIT_RETRY_MS;
+	place(d, s);
+}
+
+/* Validate a launch request completely before anything is created, so a
+ * bad request never leaves a half-made domain.  Strings: template, user,
+ * display, seconds to wait for room (0: do not wait), argv. */
 static void handle_launch(struct daemon *d, struct client *c,
 			  const struct ctl_msg *m)
 {
-	struct store_rec rec = { .domid = -1 };
 	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH };
 	uint8_t frame[MCD_MAX_FRAME];
-	struct session *s, *warm;
-	char err[512];
+	char sid[MCD_SESSION_ID_LEN + 1], err[512], *end;
+	const char *const *argv = m->str + 4;
+	struct session *s;
+	unsigned long wait;
 	unsigned argc;
 
-	if (m->nstr < 4)
+	if (m->nstr < 5)
 		return reply_error(c, "launch: template, user, display and program are required");
-	argc = m->nstr - 3;
+	argc = m->nstr - 4;
 	if (!template_name_valid(m->str[0], err, sizeof(err)))
 		return reply_error(c, "%s", err);
 	if (!mcd_valid_user(m->str[1]))
@@ -258,9 +416,14 @@ static void handle_launch(struct daemon *d, struct client *c,
 	if (!mcd_valid_display(m->str[2]))
 		return reply_error(c, "invalid display '%.70s': use host:N or host:N.M",
 				   m->str[2]);
-	if (!mcd_valid_program(m->str[3]))
+	errno = 0;
+	wait = strtoul(m->str[3], &end, 10);
+	if (errno || *end || end == m->str[3] || wait > LAUNCH_WAIT_MAX)
+		return reply_error(c, "invalid wait '%.20s': 0..%d seconds", m->str[3],
+				   LAUNCH_WAIT_MAX);
+	if (!mcd_valid_program(argv[0]))
 		return reply_error(c, "invalid program '%.100s': give an absolute path without . or ..",
-				   m->str[3]);
+				   argv[0]);
 	if (argc > MCD_MAX_ARGS)
 		return reply_error(c, "too many arguments (%u, at most %d)", argc,
 				   MCD_MAX_ARGS);
@@ -269,14 +432,14 @@ static void handle_launch(struct daemon *d, struct client *c,
 	probe.u.launch.display = m->str[2];
 	probe.u.launch.argc = argc;
 	for (unsigned i = 0; i < argc; i++)
-		probe.u.launch.argv[i] = m->str[3 + i];
+		probe.u.launch.argv[i] = argv[i];
 	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
 		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
-	if (daemon_new_sid(d, rec.sid) < 0)
+	if (daemon_new_sid(d, sid) < 0)
 		return reply_error(c, "cannot make a session id");
 
-	s = session_new(d, rec.sid);
+	s = session_new(d, sid);
 	if (!s)
 		return reply_error(c, "out of memory");
 	if (template_load(d->template_dir, m->str[0], &s->tmpl, &s->dc, err,
@@ -289,38 +452,15 @@ static void handle_launch(struct daemon *d, struct client *c,
 	snprintf(s->display, sizeof(s->display), "%s", m->str[2]);
 	s->argv = calloc(argc + 1, sizeof(char *));
 	for (unsigned i = 0; s->argv && i < argc; i++)
-		if (!(s->argv[i] = strdup(m->str[3 + i])))
+		if (!(s->argv[i] = strdup(argv[i])))
 			fatal("out of memory");
 	if (!s->argv)
 		fatal("out of memory");
-	warm = pool_claim(d, &s->tmpl);
-	if (warm) {
-		launch_warm(d, c, warm, s);
-		session_free(d, s);
-		return;
-	}
 	s->waiter = c;
 	c->s = s;
-
-	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
-		 rec.sid);
-	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
-	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
-	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
-	store_quote_argv(rec.command, sizeof(rec.command),
-			 (const char *const *)s->argv);
-	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CREATING);
-	rec.created = (long long)time(NULL);
-	if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
-		session_free(d, s);
-		return reply_error(c, "cannot record the session in XenStore");
-	}
-	s->st = S_CREATING;
-	log_info("session %s: launching %s for %s on %s from template %s",
-		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
-	client_progress(c, "session %s: creating domain from template %s",
-			s->sid, s->tmpl.name);
-	daemon_job_create(d, s);
+	s->deadline = wait ? now_ms() + (long)wait * 1000 : 0;
+	s->next_try = now_ms() + WAIT_RETRY_MS;
+	place(d, s);
 }
 
 static struct session *find_session(struct daemon *d, const char *sid)
@@ -434,6 +574,20 @@ static void reap_orphan(uint32_t domid, const char *name, void *arg)
 	domain_destroy(o->d->xen, domid);
 }
 
+/* Disk clones whose session or pool member is gone: a service killed
+ * between making them and recording the domain leaves these behind. */
+static int reap_clones(const char *sid, void *arg)
+{
+	struct daemon *d = arg;
+
+	for (struct session *s = d->sessions; s; s = s->next)
+		if (strcmp(s->sid, sid) == 0)
+			return 0;
+	log_warnx("disk clones of %s have no session: removing them", sid);
+	clone_remove(sid, NULL);
+	return 0;
+}
+
 /* Rebuild one area's records: reconnect to live domains, drop the rest. */
 static void recover_area(struct daemon *d, const char *area)
 {
@@ -461,6 +615,7 @@ static void recover_area(struct daemon *d, const char *area)
 		if (!s)
 			fatal("out of memory");
 		s->recovered = 1;
+		s->recorded = 1;
 		s->pool = pool;
 		if (pool)
 			s->pt = pool_get(d, r.template);
@@ -489,6 +644,7 @@ static void recover(struct daemon *d)
 	recover_area(d, MCD_XS_SESSIONS);
 	recover_area(d, MCD_XS_POOL);
 	domain_list_prefixed(d->xen, MCD_DOMAIN_PREFIX, reap_orphan, &o);
+	clone_list(NULL, reap_clones, d);
 }
 
 /* ---- the loop ---- */

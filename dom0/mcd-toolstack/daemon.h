@@ -31,6 +31,7 @@ enum session_state {
 	S_STOPPING,   /* STOP sent, waiting for EXITED */
 	S_DESTROYING, /* destroy job running, or about to be */
 	S_IDLE,       /* pool member: agent connected and idle, claimable */
+	S_WAITING,    /* launch --wait: no room yet, nothing created */
 };
 
 struct client;
@@ -42,6 +43,7 @@ struct session {
 	struct pool_tmpl *pt;   /* its pool while pool is set */
 	struct session *next_ready; /* the pool's ready queue */
 	int queued;             /* on that queue */
+	int recorded;           /* has a XenStore record */
 	char sid[MCD_SESSION_ID_LEN + 1];
 	enum session_state st;
 	int recovered;          /* rebuilt after a restart: never LAUNCH */
@@ -79,6 +81,7 @@ struct pool_tmpl {
 	unsigned size;          /* wanted idle members */
 	struct timespec mtime;  /* of the template file the members came from */
 	struct session *ready_head, *ready_tail; /* claimable, oldest first */
+	int full;               /* last refill found no room (logged once) */
 };
 
 struct daemon {
@@ -116,6 +119,9 @@ void session_tick(struct daemon *d, struct session *s, long now);
 void session_readable(struct daemon *d, struct session *s);
 /* The domain may have gone (XenStore @releaseDomain fired). */
 void session_check_domain(struct daemon *d, struct session *s);
+
+/* Launches waiting for room: start them when they fit, or give up. */
+void daemon_tick_waiting(struct daemon *d, struct session *s, long now);
 
 /* Send the LAUNCH of a session whose agent is idle. */
 int session_launch(struct daemon *d, struct session *s);

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "clone.h"
+#include "commands.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
@@ -102,6 +104,25 @@ static int service_connect(void)
 	return -1;
 }
 
+/* A progress line from the service: disk clone progress becomes a bar on
+ * a terminal (and one line elsewhere), the rest is printed as it is. */
+static void show_progress(const char *line)
+{
+	char vdev[TEMPLATE_VDEV_MAX + 1], label[64];
+	uint64_t done, total;
+
+	if (clone_progress_parse(line, vdev, &done, &total) < 0) {
+		fprintf(stderr, "mcd-toolstack: %s\n", line);
+		return;
+	}
+	snprintf(label, sizeof(label), "cloning %s", vdev);
+	if (isatty(STDERR_FILENO))
+		progress_bar(stderr, label, done, total);
+	else if (done == 0)
+		fprintf(stderr, "mcd-toolstack: %s (%llu MiB)\n", label,
+			(unsigned long long)(total >> 20));
+}
+
 /* Send one request, print progress, return the final reply in *m. */
 static int service_request(uint32_t type, const char *const *strs, unsigned n,
 			   struct ctl_msg *m)
@@ -124,7 +145,7 @@ static int service_request(uint32_t type, const char *const *strs, unsigned n,
 		}
 		if (m->type == CTL_PROGRESS && m->nstr == 1) {
 			if (verbose >= 0)
-				fprintf(stderr, "mcd-toolstack: %s\n", m->str[0]);
+				show_progress(m->str[0]);
 			continue;
 		}
 		break;
@@ -187,10 +208,11 @@ static int cmd_launch(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "display", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *c = find_cmd("launch");
-	const char *tmpl = NULL, *user = NULL, *display = NULL;
+	const char *tmpl = NULL, *user = NULL, *display = NULL, *wait = "0";
 	const char *req[CTL_MAX_STRS];
 	struct ctl_msg *m;
 	int json = 0, o, rc;
@@ -203,6 +225,7 @@ static int cmd_launch(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'd': display = optarg; break;
 		case 'j': json = 1; break;
+		case 'w': wait = optarg; break;
 		default: return usage_error(c, "unknown option");
 		}
 	}
@@ -215,6 +238,7 @@ static int cmd_launch(int argc, char **argv)
 	req[n++] = tmpl;
 	req[n++] = user;
 	req[n++] = display;
+	req[n++] = wait;
 	for (int i = optind; i < argc; i++)
 		req[n++] = argv[i];
 
@@ -498,13 +522,16 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "launch", cmd_launch,
-	  "launch --template NAME --user USER --display HOST:N [--json] -- PROGRAM [ARG...]",
-	  "start PROGRAM as USER in a new disposable domain; prints the session id" },
+	  "launch --template NAME --user USER --display HOST:N [--wait SEC] [--json] -- PROGRAM [ARG...]",
+	  "start PROGRAM as USER in a disposable domain (a warm one if the "
+	  "template's pool has one ready); prints the session id" },
 	{ "sessions", cmd_sessions, "sessions [--json]",
 	  "list the sessions recorded in XenStore" },
 	{ "show", cmd_show, "show SESSION [--json]", "show one session" },
 	{ "end", cmd_end, "end SESSION",
 	  "stop the session's app, destroy its domain and remove its records" },
+	{ "template", cmd_template, CMD_TEMPLATE_USAGE, CMD_TEMPLATE_HELP },
+	{ "load", cmd_load, CMD_LOAD_USAGE, CMD_LOAD_HELP },
 	{ "pool", cmd_pool, "pool [--json]",
 	  "show the warm pools: idle pre-booted domains per template" },
 	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE]",

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "load.h"
 #include "log.h"
 #include "mcd_xs.h"
 #include "store.h"
@@ -138,15 +139,18 @@ struct session *pool_claim(struct daemon *d, const struct mcd_template *t)
 	return NULL;
 }
 
-/* Build one more member of pt from template t. */
-static void start_member(struct daemon *d, struct pool_tmpl *pt)
+/* Build one more member of pt; 0 if it was started, -1 if not (no room,
+ * or the template cannot be used). */
+static int start_member(struct daemon *d, struct pool_tmpl *pt)
 {
+	struct load_info li;
+	char why[256];
 	struct store_rec rec = { .domid = -1 };
 	struct session *s;
 	char err[512];
 
 	if (daemon_new_sid(d, rec.sid) < 0)
-		return;
+		return -1;
 	s = session_new(d, rec.sid);
 	if (!s)
 		fatal("out of memory");
@@ -154,9 +158,18 @@ static void start_member(struct daemon *d, struct pool_tmpl *pt)
 			  sizeof(err)) < 0) {
 		log_warnx("pool %s: %s", pt->name, err);
 		session_free(d, s);
-		return;
+		return -1;
 	}
 	s->have_dc = 1;
+	/* Idle members must not take the room a user's launch needs. */
+	if (load_read(d->xen, &li) == 0 && !load_fits(&li, &s->tmpl, why, sizeof(why))) {
+		if (!pt->full)
+			log_warnx("pool %s: not refilled: %s", pt->name, why);
+		pt->full = 1;
+		session_free(d, s);
+		return -1;
+	}
+	pt->full = 0;
 	s->pool = 1;
 	s->pt = pt;
 	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
@@ -166,11 +179,13 @@ static void start_member(struct daemon *d, struct pool_tmpl *pt)
 	rec.created = (long long)time(NULL);
 	if (store_create(d->xs, MCD_XS_POOL, &rec) < 0) {
 		session_free(d, s);
-		return;
+		return -1;
 	}
+	s->recorded = 1;
 	s->st = S_CREATING;
 	log_info("pool %s: starting member %s", pt->name, s->sid);
 	daemon_job_create(d, s);
+	return 0;
 }
 
 static int scan_one(const char *name, void *arg)
@@ -225,7 +240,8 @@ void pool_tick(struct daemon *d, long now)
 				booting++;
 		}
 		while (members < pt->size && booting < POOL_MAX_BOOTING) {
-			start_member(d, pt);
+			if (start_member(d, pt) < 0)
+				break;
 			members++;
 			booting++;
 		}

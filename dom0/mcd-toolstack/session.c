@@ -31,6 +31,22 @@ static void drain(struct daemon *d, struct session *s);
 /* Where the session's record lives: the pool until it is claimed. */
 #define AREA(s) ((s)->pool ? MCD_XS_POOL : MCD_XS_SESSIONS)
 
+/* Update the session's XenStore record, if it has one yet (a launch that
+ * waits for room has none). */
+static void rec_set(struct daemon *d, struct session *s, const char *key,
+		    const char *value)
+{
+	if (s->recorded)
+		store_set(d->xs, AREA(s), s->sid, key, value);
+}
+
+static void rec_set_int(struct daemon *d, struct session *s, const char *key,
+			long long value)
+{
+	if (s->recorded)
+		store_set_int(d->xs, AREA(s), s->sid, key, value);
+}
+
 struct session *session_new(struct daemon *d, const char *sid)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -96,6 +112,7 @@ static void set_state(struct daemon *d, struct session *s,
 		[S_STOPPING] = MCD_SESSION_STATE_ENDING,
 		[S_DESTROYING] = MCD_SESSION_STATE_ENDING,
 		[S_IDLE] = MCD_POOL_STATE_READY,
+		[S_WAITING] = MCD_SESSION_STATE_CREATING,
 	};
 	/* A pool member is "booting" until its agent is idle and connected. */
 	const char *from = s->pool && s->st != S_IDLE ? MCD_POOL_STATE_BOOTING
@@ -105,7 +122,7 @@ static void set_state(struct daemon *d, struct session *s,
 
 	/* Several internal states share a name: write only real changes. */
 	if (strcmp(from, to) != 0 || st == S_CREATING)
-		store_set(d->xs, AREA(s), s->sid, MCD_XS_K_STATE, to);
+		rec_set(d, s, MCD_XS_K_STATE, to);
 	s->st = st;
 }
 
@@ -135,7 +152,7 @@ void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
 	log_warnx("session %s (domain %d): %s", s->sid, s->domid, s->error);
-	store_set(d->xs, AREA(s), s->sid, MCD_XS_K_ERROR, s->error);
+	rec_set(d, s, MCD_XS_K_ERROR, s->error);
 	if (s->waiter) {
 		const char *e = s->error;
 
@@ -196,7 +213,7 @@ void session_created(struct daemon *d, struct session *s, int rc,
 		return;
 	}
 	s->domid = (int)domid;
-	store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_DOMID, domid);
+	rec_set_int(d, s, MCD_XS_K_DOMID, domid);
 	if (s->end_after_create || s->st == S_DESTROYING) {
 		daemon_job_destroy(d, s);
 		return;
@@ -269,6 +286,10 @@ void session_tick(struct daemon *d, struct session *s, long now)
 	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING ||
 	    s->st == S_IDLE)
 		return;
+	if (s->st == S_WAITING) {
+		daemon_tick_waiting(d, s, now);
+		return;
+	}
 	if (s->deadline && now >= s->deadline) {
 		if (s->st == S_STOPPING) {
 			log_warnx("session %s: app did not exit, destroying domain %d",
@@ -314,7 +335,7 @@ static void record_exit(struct daemon *d, struct session *s, int32_t code,
 		snprintf(v, sizeof(v), "signal %u", sig);
 	else
 		snprintf(v, sizeof(v), "code %d", code);
-	store_set(d->xs, AREA(s), s->sid, MCD_XS_K_EXIT, v);
+	rec_set(d, s, MCD_XS_K_EXIT, v);
 	log_info("session %s: app exited (%s)", s->sid, v);
 }
 
@@ -351,7 +372,7 @@ static void on_status(struct daemon *d, struct session *s,
 		start_destroy(d, s);
 		return;
 	}
-	store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_PID, st->pid);
+	rec_set_int(d, s, MCD_XS_K_PID, st->pid);
 	set_state(d, s, S_RUNNING);
 	log_info("session %s: reconnected to domain %d, app pid %d", s->sid,
 		 s->domid, st->pid);
@@ -393,7 +414,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		char dom[16], pid[16];
 		const char *reply[] = { s->sid, dom, pid };
 
-		store_set_int(d->xs, AREA(s), s->sid, MCD_XS_K_PID, m->u.started.pid);
+		rec_set_int(d, s, MCD_XS_K_PID, m->u.started.pid);
 		set_state(d, s, S_RUNNING);
 		log_info("session %s: %s running as %s (pid %d in domain %d)",
 			 s->sid, s->argv[0], s->user, m->u.started.pid, s->domid);
