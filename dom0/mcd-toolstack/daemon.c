@@ -306,7 +306,7 @@ static int room_for(struct daemon *d, struct session *s, char *why,
 {
 	struct load_info li;
 
-	if (load_read(d->xen, &li) < 0) {
+	if (load_read_ms(d->xen, 0, &li) < 0) {
 		/* Not knowing is no reason to refuse: libxl will say if the
 		 * memory is really not there. */
 		snprintf(why, whylen, "load unknown");

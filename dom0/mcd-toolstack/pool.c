@@ -162,7 +162,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 	}
 	s->have_dc = 1;
 	/* Idle members must not take the room a user's launch needs. */
-	if (load_read(d->xen, &li) == 0 && !load_fits(&li, &s->tmpl, why, sizeof(why))) {
+	if (load_read_ms(d->xen, 0, &li) == 0 && !load_fits(&li, &s->tmpl, why, sizeof(why))) {
 		if (!pt->full)
 			log_warnx("pool %s: not refilled: %s", pt->name, why);
 		pt->full = 1;
