@@ -238,6 +238,8 @@ static const struct rule tree[] = {
 	  "booting or ready" },
 	{ POOL MCD_XS_K_CREATED, AREA_DOM0, OPTIONAL, 19, valid_created,
 	  "unix seconds" },
+	{ POOL MCD_XS_K_USER, AREA_DOM0, OPTIONAL, MCD_MAX_USER_LEN, valid_user,
+	  "a user name other than root (whom the domain is kept for)" },
 
 	{ GUEST MCD_XS_GUEST_DIR, AREA_GUEST, OPTIONAL, 0, NULL, "empty" },
 	{ GUEST MCD_XS_GUEST_VCHAN, AREA_GUEST, OPTIONAL, 0, NULL, "empty" },

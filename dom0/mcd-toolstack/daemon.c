@@ -267,8 +267,10 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	struct store_rec rec = { .domid = s->domid };
 
 	s->pool = 0;
+	s->kept = 0;
 	s->pt = NULL;
 	s->tmpl = req->tmpl;
+	s->tmpl_mtime = req->tmpl_mtime;
 	memcpy(s->user, req->user, sizeof(s->user));
 	memcpy(s->display, req->display, sizeof(s->display));
 	s->argv = req->argv;
@@ -292,6 +294,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	}
 	log_info("session %s: launching %s for %s on %s in warm domain %d of %s",
 		 s->sid, s->argv[0], s->user, s->display, s->domid, s->tmpl.name);
+	/* A claimed domain keeps its clones; so does the new session. */
 	if (c)
 		client_progress(c, "session %s: warm domain %d claimed from the %s pool",
 				s->sid, s->domid, s->tmpl.name);
@@ -347,7 +350,7 @@ static void start_cold(struct daemon *d, struct session *s)
 /* A warm member, room for a cold start, or (with --wait) a place in line. */
 static void place(struct daemon *d, struct session *s)
 {
-	struct session *warm = pool_claim(d, &s->tmpl);
+	struct session *warm = pool_claim(d, &s->tmpl, s->user);
 	char why[256];
 
 	if (warm) {
@@ -448,6 +451,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 		return reply_error(c, "%s", err);
 	}
 	s->have_dc = 1;
+	pool_note_template(s);
 	snprintf(s->user, sizeof(s->user), "%s", m->str[1]);
 	snprintf(s->display, sizeof(s->display), "%s", m->str[2]);
 	s->argv = calloc(argc + 1, sizeof(char *));
@@ -479,7 +483,8 @@ static void handle_end(struct daemon *d, struct client *c,
 	if (m->nstr != 1 || !mcd_valid_session_id(m->str[0]))
 		return reply_error(c, "end: invalid session id");
 	s = find_session(d, m->str[0]);
-	if (!s || s->pool)
+	/* A domain kept for its user can be ended (discarded) too. */
+	if (!s || (s->pool && !s->kept))
 		return reply_error(c, "no session %s", m->str[0]);
 	if (s->end_waiter)
 		return reply_error(c, "session %s is already being ended", s->sid);
@@ -619,6 +624,7 @@ static void recover_area(struct daemon *d, const char *area)
 		s->pool = pool;
 		if (pool)
 			s->pt = pool_get(d, r.template);
+		s->kept = pool && r.user[0];
 		s->domid = r.domid;
 		snprintf(s->user, sizeof(s->user), "%s", r.user);
 		snprintf(s->display, sizeof(s->display), "%s", r.display);

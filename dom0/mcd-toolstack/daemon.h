@@ -44,6 +44,8 @@ struct session {
 	struct session *next_ready; /* the pool's ready queue */
 	int queued;             /* on that queue */
 	int recorded;           /* has a XenStore record */
+	int kept;               /* pool member kept for user `user` only */
+	struct timespec tmpl_mtime; /* of the template file it was built from */
 	char sid[MCD_SESSION_ID_LEN + 1];
 	enum session_state st;
 	int recovered;          /* rebuilt after a restart: never LAUNCH */
@@ -134,9 +136,18 @@ void pool_tick(struct daemon *d, long now);
 void pool_member_ready(struct daemon *d, struct session *s);
 /* Take it off its pool's ready queue (it is ending or reconnecting). */
 void pool_forget(struct daemon *d, struct session *s);
-/* Claim an idle member made from the current version of the template, in
- * constant time; NULL if none.  The caller turns it into a session. */
-struct session *pool_claim(struct daemon *d, const struct mcd_template *t);
+/* Claim an idle member made from the current version of the template for
+ * user: first the domain kept for that user, if any, else one from the
+ * ready queue in constant time; NULL if none.  The caller turns it into a
+ * session. */
+struct session *pool_claim(struct daemon *d, const struct mcd_template *t,
+			   const char *user);
+/* Park an ended session's domain for its user's next launch (template
+ * setting mcd_keep_for_user); its disk clone stays with it.  0, or -1 if
+ * it could not be recorded (then destroy it as usual). */
+int pool_keep(struct daemon *d, struct session *s);
+/* Note the template file's time in s, to spot stale domains later. */
+void pool_note_template(struct session *s);
 /* The pool of template `name`, created on first use. */
 struct pool_tmpl *pool_get(struct daemon *d, const char *name);
 /* A new session id that no record uses. */

@@ -454,7 +454,14 @@ static int cmd_pool(int argc, char **argv)
 		struct pool_row *row;
 
 		if (store_read(xs, MCD_XS_POOL, ids[i], &r) == 0) {
-			if ((row = pool_row(p, r.template))) {
+			char state[64];
+
+			/* A domain kept for its user is not part of the pool. */
+			if (r.user[0])
+				snprintf(state, sizeof(state), "kept-for-%s", r.user);
+			else
+				snprintf(state, sizeof(state), "%s", r.state);
+			if (!r.user[0] && (row = pool_row(p, r.template))) {
 				if (!strcmp(r.state, MCD_POOL_STATE_READY))
 					row->ready++;
 				else
@@ -466,11 +473,11 @@ static int cmd_pool(int argc, char **argv)
 				printf(",\"domid\":%d,\"template\":", r.domid);
 				json_str(r.template);
 				printf(",\"state\":");
-				json_str(r.state);
+				json_str(state);
 				putchar('}');
 			} else {
 				printf("%-16s %5d %-16s %s\n", r.sid, r.domid,
-				       r.template, r.state);
+				       r.template, state);
 			}
 		}
 		free(ids[i]);

@@ -59,12 +59,17 @@ static int template_mtime(const struct mcd_template *t, struct timespec *ts)
 	return 0;
 }
 
+void pool_note_template(struct session *s)
+{
+	template_mtime(&s->tmpl, &s->tmpl_mtime);
+}
+
 void pool_member_ready(struct daemon *d, struct session *s)
 {
 	struct pool_tmpl *pt = s->pt;
 
 	(void)d;
-	if (!pt || s->queued)
+	if (!pt || s->queued || s->kept)
 		return;
 	s->next_ready = NULL;
 	if (pt->ready_tail)
@@ -113,21 +118,72 @@ static struct session *pop_ready(struct pool_tmpl *pt)
 /* Retire a member: its domain is destroyed like a session's. */
 static void retire(struct daemon *d, struct session *s, const char *why)
 {
-	log_info("pool %s: retiring domain %d (%s)", s->pt->name, s->domid, why);
+	log_info("pool %s: retiring domain %d (%s)", s->tmpl.name, s->domid, why);
 	pool_forget(d, s);
 	session_end(d, s);
 }
 
-struct session *pool_claim(struct daemon *d, const struct mcd_template *t)
+/* The domain kept for user from template t, if there is one. */
+static struct session *kept_for(struct daemon *d, const struct mcd_template *t,
+				const char *user)
+{
+	for (struct session *s = d->sessions; s; s = s->next)
+		if (s->pool && s->kept && s->st == S_IDLE &&
+		    strcmp(s->tmpl.name, t->name) == 0 && strcmp(s->user, user) == 0)
+			return s;
+	return NULL;
+}
+
+int pool_keep(struct daemon *d, struct session *s)
+{
+	struct store_rec rec = { .domid = s->domid };
+
+	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
+	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
+		 s->sid);
+	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
+	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
+	snprintf(rec.state, sizeof(rec.state), MCD_POOL_STATE_READY);
+	rec.created = (long long)time(NULL);
+	if (store_keep(d->xs, &rec) < 0)
+		return -1;
+	s->pool = 1;
+	s->kept = 1;
+	s->pt = pool_get(d, s->tmpl.name);
+	s->st = S_IDLE;
+	s->deadline = 0;
+	if (s->end_waiter) {
+		const char *sid = s->sid;
+
+		client_reply(d, s->end_waiter, CTL_DONE, &sid, 1);
+	}
+	log_info("session %s: ended; domain %d kept for %s", s->sid, s->domid,
+		 s->user);
+	return 0;
+}
+
+struct session *pool_claim(struct daemon *d, const struct mcd_template *t,
+			   const char *user)
 {
 	struct pool_tmpl *pt;
 	struct timespec now_mtime;
 	struct session *s;
 
+	if (template_mtime(t, &now_mtime) < 0)
+		return NULL;
+	s = kept_for(d, t, user);
+	if (s) {
+		struct timespec was = s->tmpl_mtime;
+
+		if (same_time(&now_mtime, &was))
+			return s;
+		retire(d, s, "template changed");
+	}
+
 	for (pt = d->pools; pt; pt = pt->next)
 		if (strcmp(pt->name, t->name) == 0)
 			break;
-	if (!pt || template_mtime(t, &now_mtime) < 0)
+	if (!pt)
 		return NULL;
 	while ((s = pop_ready(pt)) != NULL) {
 		/* A member booted from an older version of the template would
@@ -161,6 +217,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 		return -1;
 	}
 	s->have_dc = 1;
+	pool_note_template(s);
 	/* Idle members must not take the room a user's launch needs. */
 	if (load_read_ms(d->xen, 0, &li) == 0 && !load_fits(&li, &s->tmpl, why, sizeof(why))) {
 		if (!pt->full)
@@ -233,7 +290,8 @@ void pool_tick(struct daemon *d, long now)
 		unsigned members = 0, booting = 0;
 
 		for (struct session *s = d->sessions; s; s = s->next) {
-			if (!s->pool || s->pt != pt || s->st == S_DESTROYING)
+			if (!s->pool || s->kept || s->pt != pt ||
+			    s->st == S_DESTROYING)
 				continue;
 			members++;
 			if (s->st != S_IDLE)

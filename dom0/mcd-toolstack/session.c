@@ -432,6 +432,10 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 	if (m->type == MCD_MSG_EXITED &&
 	    (s->st == S_RUNNING || s->st == S_STOPPING)) {
 		record_exit(d, s, m->u.exited.exit_code, m->u.exited.exit_signal);
+		/* The agent is idle again: a template that keeps domains for
+		 * their user parks it for that user's next launch. */
+		if (s->tmpl.keep_for_user && pool_keep(d, s) == 0)
+			return;
 		start_destroy(d, s);
 		return;
 	}

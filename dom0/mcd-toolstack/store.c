@@ -63,6 +63,8 @@ static int write_rec(struct xs_handle *xs, xs_transaction_t t,
 		snprintf(num, sizeof(num), "%d", r->domid);
 		bad |= write_key(xs, t, area, r->sid, MCD_XS_K_DOMID, num);
 	}
+	if (pool && r->user[0]) /* kept for its user */
+		bad |= write_key(xs, t, area, r->sid, MCD_XS_K_USER, r->user);
 	if (pool)
 		return bad;
 	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_USER, r->user);
@@ -71,9 +73,10 @@ static int write_rec(struct xs_handle *xs, xs_transaction_t t,
 	return bad;
 }
 
-/* Run one transaction, retrying while XenStore says it raced. */
+/* Run one transaction, retrying while XenStore says it raced: write the
+ * record in area and, if move_from is set, remove it from there. */
 static int in_transaction(struct xs_handle *xs, const char *area,
-			  const struct store_rec *r, int claim)
+			  const struct store_rec *r, const char *move_from)
 {
 	for (int tries = 0; tries < 5; tries++) {
 		xs_transaction_t t = xs_transaction_start(xs);
@@ -83,8 +86,8 @@ static int in_transaction(struct xs_handle *xs, const char *area,
 		if (t == XBT_NULL)
 			break;
 		bad = write_rec(xs, t, area, r);
-		if (claim) {
-			snprintf(p, sizeof(p), MCD_XS_POOL "/%s", r->sid);
+		if (move_from) {
+			snprintf(p, sizeof(p), "%s/%s", move_from, r->sid);
 			bad |= !xs_rm(xs, t, p);
 		}
 		if (bad) {
@@ -96,20 +99,24 @@ static int in_transaction(struct xs_handle *xs, const char *area,
 		if (errno != EAGAIN)
 			break;
 	}
-	log_warn("xenstore: cannot record %s %s", claim ? "claimed session" : area,
-		 r->sid);
+	log_warn("xenstore: cannot record %s in %s", r->sid, area);
 	return -1;
 }
 
 int store_create(struct xs_handle *xs, const char *area,
 		 const struct store_rec *r)
 {
-	return in_transaction(xs, area, r, 0);
+	return in_transaction(xs, area, r, NULL);
 }
 
 int store_claim(struct xs_handle *xs, const struct store_rec *r)
 {
-	return in_transaction(xs, MCD_XS_SESSIONS, r, 1);
+	return in_transaction(xs, MCD_XS_SESSIONS, r, MCD_XS_POOL);
+}
+
+int store_keep(struct xs_handle *xs, const struct store_rec *r)
+{
+	return in_transaction(xs, MCD_XS_POOL, r, MCD_XS_SESSIONS);
 }
 
 int store_set(struct xs_handle *xs, const char *area, const char *sid,

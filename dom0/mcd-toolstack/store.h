@@ -39,12 +39,16 @@ struct store_rec {
 /* Create /mcd, /mcd/sessions and /mcd/pool with dom0-only permissions. */
 int store_init(struct xs_handle *xs);
 /* Write a new record in one transaction.  A pool record uses only sid,
- * domid, domain_name, template, state and created. */
+ * domid, domain_name, template, state, created and (when kept for a user)
+ * user. */
 int store_create(struct xs_handle *xs, const char *area,
 		 const struct store_rec *r);
 /* Turn pool member r->sid into session r in one transaction: the session
  * record appears and the pool record disappears together. */
 int store_claim(struct xs_handle *xs, const struct store_rec *r);
+/* The reverse, for a domain kept for its user: session r->sid becomes a
+ * pool record with r->user set, in one transaction. */
+int store_keep(struct xs_handle *xs, const struct store_rec *r);
 /* Set one key of a record. */
 int store_set(struct xs_handle *xs, const char *area, const char *sid,
 	      const char *key, const char *value);

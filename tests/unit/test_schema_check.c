@@ -579,11 +579,24 @@ static void test_pool_member(void **state)
 	check_tree("/", LS_PERMS, 1);
 	expect_one("/mcd/pool/" MEMBER "/state", "booting or ready");
 
+	/* Kept for its user: the user is named, and must be a valid one. */
 	base_tree();
 	add_pool_member("ready");
 	tset("/mcd/pool/" MEMBER "/user", "alice", "n0");
 	check_tree("/", LS_PERMS, 1);
-	expect_one("/mcd/pool/" MEMBER "/user", "unknown node");
+	expect_ok(1);
+
+	base_tree();
+	add_pool_member("ready");
+	tset("/mcd/pool/" MEMBER "/user", "root", "n0");
+	check_tree("/", LS_PERMS, 1);
+	expect_one("/mcd/pool/" MEMBER "/user", "other than root");
+
+	base_tree();
+	add_pool_member("ready");
+	tset("/mcd/pool/" MEMBER "/display", ":0", "n0");
+	check_tree("/", LS_PERMS, 1);
+	expect_one("/mcd/pool/" MEMBER "/display", "unknown node");
 
 	/* Without its pool record the domain is a leak. */
 	base_tree();
