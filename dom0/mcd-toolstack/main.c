@@ -213,6 +213,7 @@ static int cmd_launch(int argc, char **argv)
 	};
 	const struct cmd *c = find_cmd("launch");
 	const char *tmpl = NULL, *user = NULL, *display = NULL, *wait = "0";
+	struct timespec t0, t1;
 	const char *req[CTL_MAX_STRS];
 	struct ctl_msg *m;
 	int json = 0, o, rc;
@@ -245,11 +246,16 @@ static int cmd_launch(int argc, char **argv)
 	m = malloc(sizeof(*m));
 	if (!m)
 		fatal("out of memory");
+	/* The time the user waits, from the request to the app running. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = service_request(CTL_LAUNCH, req, n, m);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == 0 && m->nstr == 3) {
 		if (json)
-			printf("{\"session\":\"%s\",\"domid\":%s,\"pid\":%s}\n",
-			       m->str[0], m->str[1], m->str[2]);
+			printf("{\"session\":\"%s\",\"domid\":%s,\"pid\":%s,"
+			       "\"elapsed_ms\":%ld}\n", m->str[0], m->str[1], m->str[2],
+			       (t1.tv_sec - t0.tv_sec) * 1000L +
+			       (t1.tv_nsec - t0.tv_nsec) / 1000000L);
 		else
 			printf("%s\n", m->str[0]);
 	}

@@ -8,7 +8,6 @@ pool_count() { # TEMPLATE STATE
 }
 pool_ready_ge() { [ "$(pool_count "$1" ready)" -ge "$2" ]; }
 pool_empty() { [ -z "$(xenstore-list /mcd/pool 2>/dev/null)" ]; }
-ms() { echo $(($(date +%s%N) / 1000000)); }
 set_pool_size() { # TEMPLATE SIZE
 	sed -e '/^mcd_pool_size/d' $TD/linux-demo.cfg >$TD/$1.cfg.new
 	echo "mcd_pool_size = $2" >>$TD/$1.cfg.new
@@ -25,11 +24,10 @@ xenstore-ls -fp / >/tmp/tree
 check "live tree with a pool passes mcd-schema-check" mcd-schema-check --domains /tmp/tree
 members=$(xenstore-list /mcd/pool | tr '\n' ' ')
 
-t0=$(ms)
-if sid=$(launch warm /usr/bin/mcd-test-app 2>/tmp/launch.err); then
-	t1=$(ms)
-	ok "warm launch returned $sid in $((t1 - t0)) ms"
-	echo "# warm launch: $((t1 - t0)) ms from CLI start to app running"
+if out=$($T launch --json --template warm --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app 2>/tmp/launch.err); then
+	sid=$(echo "$out" | sed -n 's/.*"session":"\([0-9a-f]*\)".*/\1/p')
+	ok "warm launch returned $sid"
+	echo "# warm launch: $out"
 else
 	not_ok "warm launch: $(cat /tmp/launch.err)"
 fi
