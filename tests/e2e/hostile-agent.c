@@ -14,6 +14,7 @@
  *   badxs      junk and overlong values in its own data/mcd/agent and
  *              data/mcd/vchan nodes; after --delay seconds a real vchan
  *              server, then garbage
+ *   crash      a valid HELLO, then a kernel crash (sysrq c)
  *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
  *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
  *              "MCD-PROBE <path> readable|denied|absent|error" for each, then
@@ -28,6 +29,7 @@
 #include "mcd_xs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,12 +44,12 @@
 #define PROBE_MAX_DOMID 32
 
 enum mode { M_GARBAGE, M_OVERSIZED, M_TRUNCATED, M_WRONGDIR, M_BADXS,
-	    M_PROBE };
+	    M_PROBE, M_CRASH };
 
 static const char *const mode_names[] = {
 	[M_GARBAGE] = "garbage", [M_OVERSIZED] = "oversized",
 	[M_TRUNCATED] = "truncated", [M_WRONGDIR] = "wrongdir",
-	[M_BADXS] = "badxs", [M_PROBE] = "probe",
+	[M_BADXS] = "badxs", [M_PROBE] = "probe", [M_CRASH] = "crash",
 };
 
 static void usage(FILE *f)
@@ -62,6 +64,7 @@ static void usage(FILE *f)
 "  wrongdir   HELLO and STATUS, then a LAUNCH (only dom0 may send one)\n"
 "  badxs      junk in data/mcd/agent and data/mcd/vchan, then (after\n"
 "             --delay seconds, default 5) a real vchan serving garbage\n"
+"  crash      HELLO, then crash the guest kernel (sysrq c)\n"
 "  probe      try to read dom0's and other guests' MCD nodes; prints\n"
 "             'MCD-PROBE <path> readable|denied|absent' for each, then\n"
 "             serves garbage like garbage mode\n"
@@ -193,6 +196,18 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 		mcd_chan_close(c);
 		say("MCD-HOSTILE closed the channel");
 		break;
+	case M_CRASH: {
+		/* A real kernel crash, as a buggy guest would have: the
+		 * service must notice the dead domain and clean it up. */
+		int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+		send_hello(c);
+		sleep(1);
+		say("MCD-HOSTILE crashing the guest kernel");
+		if (fd < 0 || write(fd, "c", 1) != 1)
+			fatalx("cannot crash the kernel: %s", strerror(errno));
+		break;
+	}
 	case M_WRONGDIR: {
 		static const char *argv[] = { "/bin/sh", NULL };
 

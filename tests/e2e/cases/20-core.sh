@@ -126,6 +126,16 @@ for mode in garbage oversized truncated wrongdir badxs; do
 	check "hostile guest's domain destroyed ($mode)" wait_for 30 domain_gone "$hsid"
 	check "hostile guest's session removed ($mode)" wait_for 10 session_gone "$hsid"
 done
+# A guest whose kernel crashes during the launch (sysrq c).
+sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:crash/" \
+    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 90/' \
+    $TD/hostile.cfg >$TD/crash.cfg
+expect_fail "a guest that crashes mid-launch fails the launch" "domain died\|agent closed the channel" \
+	launch crash /usr/bin/mcd-test-app
+csid=$(sid_from /tmp/err)
+check "the crashed guest's kernel really crashed" \
+	grep -q "MCD-HOSTILE crashing the guest kernel" /var/log/xen/guest-mcd-$csid.log
+check "the crashed domain is destroyed" wait_for 30 domain_gone "$csid"
 check "service survived the hostile guests" daemon_alive
 check "healthy session still running" state_is "$good" running
 check "healthy session's app still alive" xl domid "mcd-$good"
