@@ -53,7 +53,7 @@ e2e: bins
 	tests/e2e/run.sh
 
 # The README's test command.
-check: unit asan fuzz e2e
+check: unit asan fuzz wintest e2e
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins

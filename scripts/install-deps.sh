@@ -11,6 +11,10 @@ PACKAGES=(
 	libxen-dev
 	libssl-dev
 	libcmocka-dev
+	# the Windows agent: cross compiler, and Wine to test it
+	gcc-mingw-w64-x86-64
+	wine
+	wine64
 	# Xen hypervisor, its tools and a way to boot them without hardware
 	xen-hypervisor-4.17-amd64
 	xen-utils-4.17

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -281,6 +284,77 @@ struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
 		free(c);
 		return NULL;
 	}
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	return c;
+}
+
+/* ---- TCP stand-in (loopback only) ---- */
+
+static void tcp_addr(struct sockaddr_in *sa, int port)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+struct mcd_chan *mcd_chan_tcp_server(int port, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	struct mcd_chan *c;
+	int one = 1;
+
+	if (port <= 0 || port > 65535) {
+		set_err(err, errlen, "bad TCP port %d", port);
+		return NULL;
+	}
+	tcp_addr(&sa, port);
+	c = chan_new(&sock_ops);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->listen_fd < 0 ||
+	    setsockopt(c->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		       sizeof(one)) < 0 ||
+	    bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(c->listen_fd, 1) < 0) {
+		set_err(err, errlen, "listen on 127.0.0.1:%d: %s", port,
+			strerror(errno));
+		sock_close(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct mcd_chan *mcd_chan_tcp_client(int port, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	struct mcd_chan *c;
+	int one = 1;
+
+	if (port <= 0 || port > 65535) {
+		set_err(err, errlen, "bad TCP port %d", port);
+		return NULL;
+	}
+	tcp_addr(&sa, port);
+	c = chan_new(&sock_ops);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		set_err(err, errlen, "connect to 127.0.0.1:%d: %s", port,
+			strerror(errno));
+		sock_close(c);
+		free(c);
+		return NULL;
+	}
+	/* Frames are small and interactive: send them at once. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	return c;
 }

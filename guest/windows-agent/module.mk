@@ -38,3 +38,4 @@ $(WIN_AGENT_EXE): $(WIN_AGENT_OBJS)
 ifneq ($(SANITIZE),1)
 BINS += $(WIN_AGENT_EXE)
 endif
+include tests/windows/module.mk

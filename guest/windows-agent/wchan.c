@@ -102,6 +102,16 @@ int wchan_net_init(void)
 
 /* ---- TCP stand-in ---- */
 
+/*
+ * One listening socket for the life of the process: a dom0 that connects
+ * while the agent is still dropping the previous connection waits in the
+ * backlog instead of being refused or reset (closing a listener resets the
+ * connections queued on it).  While a client is served, the listener is
+ * not selected, so queued clients wait their turn, as with a vchan server.
+ */
+static SOCKET tcp_listener = INVALID_SOCKET;
+static int tcp_listener_port;
+
 static enum wchan_state tcp_state(struct wchan *c)
 {
 	if (c->peer_closed)
@@ -118,15 +128,13 @@ static enum wchan_state tcp_ready(struct wchan *c)
 		c->s = accept(c->listen_s, NULL, NULL);
 		if (c->s == INVALID_SOCKET)
 			return tcp_state(c);
-		/* One client at a time, like a vchan server. */
-		closesocket(c->listen_s);
-		c->listen_s = INVALID_SOCKET;
 		SetHandleInformation((HANDLE)c->s, HANDLE_FLAG_INHERIT, 0);
-		/* Also makes the socket non-blocking. */
-		if (WSAEventSelect(c->s, c->event, FD_READ | FD_CLOSE) != 0) {
+		/* Also keeps the socket non-blocking. */
+		if (WSAEventSelect(c->s, c->event, FD_READ | FD_CLOSE) != 0)
 			c->peer_closed = 1;
-			return WCHAN_CLOSED;
-		}
+		/* One client at a time: others wait in the backlog. */
+		WSAEventSelect(c->listen_s, c->event, 0);
+		c->listen_s = INVALID_SOCKET;
 		return tcp_state(c);
 	}
 	if (c->s != INVALID_SOCKET)
@@ -182,8 +190,8 @@ static void tcp_close(struct wchan *c)
 {
 	if (c->s != INVALID_SOCKET)
 		closesocket(c->s);
-	if (c->listen_s != INVALID_SOCKET)
-		closesocket(c->listen_s);
+	if (c->listen_s != INVALID_SOCKET && c->event)
+		WSAEventSelect(c->listen_s, c->event, 0);
 	if (c->event)
 		WSACloseEvent(c->event);
 }
@@ -204,48 +212,77 @@ static struct wchan *chan_new(const struct chan_ops *ops)
 	return c;
 }
 
-struct wchan *wchan_tcp_server(int port, char *err, size_t errlen)
+static int tcp_listen(int port, char *err, size_t errlen)
 {
 	struct sockaddr_in sa;
-	struct wchan *c = chan_new(&tcp_ops);
+	u_long nonblock = 1;
+	BOOL excl = TRUE;
+	SOCKET s;
 
-	if (!c) {
-		set_err(err, errlen, "out of memory");
-		return NULL;
-	}
+	if (tcp_listener != INVALID_SOCKET && tcp_listener_port == port)
+		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((u_short)port);
 	/* Loopback only: the stand-in must never be reachable from outside. */
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c->event = WSACreateEvent();
-	c->listen_s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
-				 WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
-	if (c->event == WSA_INVALID_EVENT || c->listen_s == INVALID_SOCKET) {
+	s = WSASocketW(AF_INET, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+		       WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+	if (s == INVALID_SOCKET) {
 		set_err(err, errlen, "socket: error %d", WSAGetLastError());
-		goto fail;
+		return -1;
 	}
-	{
-		BOOL excl = TRUE;
-
-		/* No other program may bind the same port under us. */
-		setsockopt(c->listen_s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE,
-			   (const char *)&excl, sizeof(excl));
-	}
-	if (bind(c->listen_s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    listen(c->listen_s, 1) != 0 ||
-	    WSAEventSelect(c->listen_s, c->event, FD_ACCEPT) != 0) {
+	/* No other program may bind the same port under us. */
+	setsockopt(s, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (const char *)&excl,
+		   sizeof(excl));
+	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(s, 4) != 0 || ioctlsocket(s, FIONBIO, &nonblock) != 0) {
 		set_err(err, errlen, "listen on 127.0.0.1:%d: error %d", port,
 			WSAGetLastError());
-		goto fail;
+		closesocket(s);
+		return -1;
 	}
+	tcp_listener = s;
+	tcp_listener_port = port;
+	return 0;
+}
+
+void wchan_net_cleanup(void)
+{
+	if (tcp_listener != INVALID_SOCKET)
+		closesocket(tcp_listener);
+	tcp_listener = INVALID_SOCKET;
+}
+
+struct wchan *wchan_tcp_server(int port, char *err, size_t errlen)
+{
+	struct wchan *c;
+
+	if (tcp_listen(port, err, errlen) < 0)
+		return NULL;
+	c = chan_new(&tcp_ops);
+	if (!c) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->event = WSACreateEvent();
+	if (c->event == WSA_INVALID_EVENT) {
+		set_err(err, errlen, "WSACreateEvent: error %d",
+			WSAGetLastError());
+		free(c);
+		return NULL;
+	}
+	c->listen_s = tcp_listener;
+	if (WSAEventSelect(c->listen_s, c->event, FD_ACCEPT) != 0) {
+		set_err(err, errlen, "WSAEventSelect: error %d",
+			WSAGetLastError());
+		WSACloseEvent(c->event);
+		free(c);
+		return NULL;
+	}
+	/* A client may already wait in the backlog: look at once. */
+	WSASetEvent(c->event);
 	return c;
-fail:
-	if (c->event == WSA_INVALID_EVENT)
-		c->event = NULL;
-	tcp_close(c);
-	free(c);
-	return NULL;
 }
 
 /* ---- vchan over XENIFACE ---- */

@@ -50,5 +50,7 @@ void wchan_close(struct wchan *c);
 
 /* Winsock start-up, once per process. */
 int wchan_net_init(void);
+/* Close the TCP listener (it lives across connections; see wchan.c). */
+void wchan_net_cleanup(void);
 
 #endif /* MCD_WIN_CHAN_H */

@@ -99,7 +99,8 @@ int wincore_program_path(const char *wire, char *out, size_t outlen,
 		    "< > | are not allowed)", wire);
 		return -1;
 	}
-	if (len < 8 || !name_is(wire + len - 4, 4, ".exe")) {
+	if (len < 8 || !name_is(wire + len - 4, 4, ".exe") ||
+	    wire[len - 5] == '/') {
 		say(reason, reason_len, "not a Windows program (.exe): %.200s",
 		    wire);
 		return -1;

@@ -324,6 +324,7 @@ static void loop_free(struct loop *l)
 	if (l->chan)
 		wchan_close(l->chan);
 	l->chan = NULL;
+	wchan_net_cleanup();
 	wlaunch_cleanup(&l->app);
 	if (l->xi_open) {
 		if (l->announced)
