@@ -7,6 +7,7 @@
 
 #include "wchan.h"
 
+#include "vchan_ring.h"
 #include "xeniface.h"
 
 #include <stdarg.h>
@@ -15,37 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * The shared page of a vchan, as libxenvchan lays it out (Xen's public
- * io/libxenvchan.h): two producer/consumer index pairs, the ring orders,
- * liveness and notification bytes, then the grant references of the data
- * pages.  "left" is written by the client (dom0) and read by the server
- * (this agent), "right" the other way round.
- */
-struct vchan_ring_idx {
-	uint32_t cons;
-	uint32_t prod;
-};
-
-struct vchan_page {
-	struct vchan_ring_idx left;
-	struct vchan_ring_idx right;
-	uint16_t left_order;
-	uint16_t right_order;
-	uint8_t cli_live;   /* 0 gone, 1 connected, 2 not yet connected */
-	uint8_t srv_live;
-	uint8_t cli_notify; /* bits the server asks the client to notify on */
-	uint8_t srv_notify; /* bits the client asks the server to notify on */
-	uint32_t grants[];
-};
-
-_Static_assert(offsetof(struct vchan_page, left_order) == 16, "vchan layout");
-_Static_assert(offsetof(struct vchan_page, cli_live) == 20, "vchan layout");
-_Static_assert(offsetof(struct vchan_page, srv_live) == 21, "vchan layout");
-_Static_assert(offsetof(struct vchan_page, grants) == 24, "vchan layout");
-
-#define VCHAN_NOTIFY_WRITE 1
-#define VCHAN_NOTIFY_READ 2
+#define VCHAN_NOTIFY_WRITE VCHAN_RING_NOTIFY_WRITE
+#define VCHAN_NOTIFY_READ VCHAN_RING_NOTIFY_READ
 #define PAGE_BYTES 4096u
 #define RING_PAGES (1u << (WCHAN_RING_ORDER - 12))
 #define RING_BYTES (1u << WCHAN_RING_ORDER)

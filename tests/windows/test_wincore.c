@@ -15,6 +15,9 @@
 
 #include <cmocka.h>
 
+#include <xen/io/libxenvchan.h>
+
+#include "../../guest/windows-agent/vchan_ring.h"
 #include "../../guest/windows-agent/wait_compat.h"
 #include "../../guest/windows-agent/wincore.h"
 
@@ -340,6 +343,35 @@ static void test_config(void **state)
 	}
 }
 
+/* The agent's vchan page is libxenvchan's, byte for byte: dom0 maps it
+ * with the unchanged libxenvchan_client_init(). */
+static void test_vchan_layout(void **state)
+{
+	(void)state;
+#define SAME(f)                                                          \
+	assert_int_equal(offsetof(struct vchan_page, f),                 \
+			 offsetof(struct vchan_interface, f));            \
+	assert_int_equal(sizeof(((struct vchan_page *)0)->f),            \
+			 sizeof(((struct vchan_interface *)0)->f))
+	SAME(left);
+	SAME(right);
+	SAME(left_order);
+	SAME(right_order);
+	SAME(cli_live);
+	SAME(srv_live);
+	SAME(cli_notify);
+	SAME(srv_notify);
+#undef SAME
+	assert_int_equal(offsetof(struct vchan_page, left.cons),
+			 offsetof(struct vchan_interface, left.cons));
+	assert_int_equal(offsetof(struct vchan_page, left.prod),
+			 offsetof(struct vchan_interface, left.prod));
+	assert_int_equal(offsetof(struct vchan_page, grants),
+			 offsetof(struct vchan_interface, grants));
+	assert_int_equal(VCHAN_RING_NOTIFY_WRITE, VCHAN_NOTIFY_WRITE);
+	assert_int_equal(VCHAN_RING_NOTIFY_READ, VCHAN_NOTIFY_READ);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +382,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_parse_tcp),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_vchan_layout),
 	};
 
 	return cmocka_run_group_tests_name("Windows agent core (native)",
