@@ -16,7 +16,8 @@ WIN_LIBS := -lws2_32 -lwtsapi32 -luserenv -lmpr -lsetupapi -lshell32 \
 
 WIN_AGENT_SRCS := guest/windows-agent/main.c guest/windows-agent/wloop.c \
 	guest/windows-agent/wlaunch.c guest/windows-agent/wchan.c \
-	guest/windows-agent/xeniface.c guest/windows-agent/wlog.c \
+	guest/windows-agent/xeniface.c guest/windows-agent/vchan_ring.c \
+	guest/windows-agent/wlog.c \
 	guest/windows-agent/wincore.c guest/linux-agent/agent.c \
 	xenstore-schema/mcd_proto.c
 WIN_AGENT_OBJS := $(addprefix $(WIN_O)/,$(WIN_AGENT_SRCS:.c=.o))

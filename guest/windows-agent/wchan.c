@@ -16,11 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VCHAN_NOTIFY_WRITE VCHAN_RING_NOTIFY_WRITE
-#define VCHAN_NOTIFY_READ VCHAN_RING_NOTIFY_READ
 #define PAGE_BYTES 4096u
 #define RING_PAGES (1u << (WCHAN_RING_ORDER - 12))
-#define RING_BYTES (1u << WCHAN_RING_ORDER)
 
 _Static_assert(RING_PAGES <= XI_MAX_GRANT_PAGES, "grant size");
 _Static_assert(24 + 2 * RING_PAGES * 4 <= PAGE_BYTES, "grants fit the page");
@@ -48,8 +45,7 @@ struct wchan {
 	int port_bound;
 	struct xi_grant ring_g, left_g, right_g;
 	volatile struct vchan_page *ring;
-	volatile uint8_t *rd;  /* left: dom0 -> agent */
-	volatile uint8_t *wr;  /* right: agent -> dom0 */
+	struct vring vr;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -261,7 +257,7 @@ struct wchan *wchan_tcp_server(int port, char *err, size_t errlen)
 
 static enum wchan_state vchan_state(struct wchan *c)
 {
-	switch (c->ring->cli_live) {
+	switch (vring_client_live(&c->vr)) {
 	case 1: return WCHAN_OPEN;
 	case 2: return WCHAN_WAITING;
 	}
@@ -275,97 +271,21 @@ static enum wchan_state vchan_ready(struct wchan *c)
 	return vchan_state(c);
 }
 
-/* Ask dom0 to notify us on bit (set in cli_notify), then re-read. */
-static void request_notify(struct wchan *c, uint8_t bit)
+static int vchan_notify(void *ctx)
 {
-	__atomic_fetch_or(&c->ring->cli_notify, bit, __ATOMIC_SEQ_CST);
-}
+	struct wchan *c = ctx;
 
-/* Notify dom0 if it asked for bit (in srv_notify), clearing the request. */
-static int send_notify(struct wchan *c, uint8_t bit)
-{
-	uint8_t prev;
-
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	prev = __atomic_fetch_and(&c->ring->srv_notify, (uint8_t)~bit,
-				  __ATOMIC_SEQ_CST);
-	if (prev & bit)
-		return xi_evtchn_notify(c->xi, c->port);
-	return 0;
-}
-
-static uint32_t data_ready(struct wchan *c)
-{
-	uint32_t ready = __atomic_load_n(&c->ring->left.prod, __ATOMIC_ACQUIRE) -
-			 c->ring->left.cons;
-
-	/* An index dom0 broke: treat as empty rather than read past the
-	 * ring; the channel then times out and is replaced. */
-	return ready > RING_BYTES ? 0 : ready;
-}
-
-static uint32_t space_left(struct wchan *c)
-{
-	uint32_t used = c->ring->right.prod -
-			__atomic_load_n(&c->ring->right.cons, __ATOMIC_ACQUIRE);
-
-	return used > RING_BYTES ? 0 : RING_BYTES - used;
+	return xi_evtchn_notify(c->xi, c->port);
 }
 
 static int vchan_recv(struct wchan *c, void *buf, size_t n)
 {
-	uint32_t ready = data_ready(c), cons, idx, first;
-
-	if (ready < n) {
-		/* We will want more: ask dom0 to tell us when it writes. */
-		request_notify(c, VCHAN_NOTIFY_WRITE);
-		ready = data_ready(c);
-	}
-	if (ready == 0)
-		return vchan_state(c) == WCHAN_CLOSED ? -1 : 0;
-	if (n > ready)
-		n = ready;
-	cons = c->ring->left.cons;
-	idx = cons & (RING_BYTES - 1);
-	first = RING_BYTES - idx;
-	if (first > n)
-		first = (uint32_t)n;
-	memcpy(buf, (const uint8_t *)c->rd + idx, first);
-	memcpy((uint8_t *)buf + first, (const uint8_t *)c->rd, n - first);
-	__atomic_store_n(&c->ring->left.cons, cons + (uint32_t)n,
-			 __ATOMIC_RELEASE);
-	if (send_notify(c, VCHAN_NOTIFY_READ) < 0)
-		return -1;
-	return (int)n;
+	return vring_recv(&c->vr, buf, n);
 }
 
 static int vchan_send(struct wchan *c, const void *buf, size_t n)
 {
-	uint32_t space, prod, idx, first;
-
-	if (vchan_state(c) != WCHAN_OPEN)
-		return -1;
-	space = space_left(c);
-	if (space < n) {
-		request_notify(c, VCHAN_NOTIFY_READ);
-		space = space_left(c);
-	}
-	if (n > space)
-		n = space;
-	if (n == 0)
-		return 0;
-	prod = c->ring->right.prod;
-	idx = prod & (RING_BYTES - 1);
-	first = RING_BYTES - idx;
-	if (first > n)
-		first = (uint32_t)n;
-	memcpy((uint8_t *)c->wr + idx, buf, first);
-	memcpy((uint8_t *)c->wr, (const uint8_t *)buf + first, n - first);
-	__atomic_store_n(&c->ring->right.prod, prod + (uint32_t)n,
-			 __ATOMIC_RELEASE);
-	if (send_notify(c, VCHAN_NOTIFY_WRITE) < 0)
-		return -1;
-	return (int)n;
+	return vring_send(&c->vr, buf, n);
 }
 
 static int vchan_wait_room(struct wchan *c, DWORD ms)
@@ -436,19 +356,17 @@ struct wchan *wchan_vchan_server(struct xeniface *xi, int own_domid,
 		goto fail;
 	}
 	r = c->ring = c->ring_g.addr;
-	c->rd = c->left_g.addr;
-	c->wr = c->right_g.addr;
-	r->left_order = WCHAN_RING_ORDER;
-	r->right_order = WCHAN_RING_ORDER;
 	for (unsigned i = 0; i < RING_PAGES; i++) {
 		r->grants[i] = xi_grant_ref(&c->left_g, i);
 		r->grants[RING_PAGES + i] = xi_grant_ref(&c->right_g, i);
 	}
-	r->cli_live = 2;
-	r->srv_live = 1;
-	/* We want to hear when dom0 writes. */
-	r->cli_notify = VCHAN_NOTIFY_WRITE;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	c->vr.page = r;
+	c->vr.rd = c->left_g.addr;
+	c->vr.wr = c->right_g.addr;
+	c->vr.notify = vchan_notify;
+	c->vr.ctx = c;
+	/* Orders, liveness, "tell us when dom0 writes"; a full barrier. */
+	vring_server_init(&c->vr, WCHAN_RING_ORDER);
 
 	/* ring-ref first, event-channel last: dom0 waits for the latter. */
 	snprintf(c->xs_path, sizeof(c->xs_path), "%s", xs_path);
