@@ -178,6 +178,10 @@ static int start_up(int console)
 	if (O.loop.conf.allow_current_user)
 		log_warnx("allow_current_user=1 in the configuration: apps "
 			  "run as this service's account (TEST ONLY)");
+	if (O.loop.transport == WLOOP_TCP)
+		log_warnx("transport tcp:%d: any program in this guest can "
+			  "connect and act as dom0 (TEST ONLY)",
+			  O.loop.tcp_port);
 	if (wchan_net_init() < 0) {
 		log_warnx("Winsock start-up failed");
 		return -1;
