@@ -108,7 +108,7 @@ else
 fi
 for mode in garbage oversized truncated wrongdir badxs; do
 	sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:$mode/" \
-	    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 90/' \
+	    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 180/' \
 	    $TD/hostile.cfg >$TD/hostile-$mode.cfg
 	(launch hostile-$mode /usr/bin/mcd-test-app >/tmp/h-$mode.out 2>/tmp/h-$mode.err
 	 echo $? >/tmp/h-$mode.rc) &
@@ -128,7 +128,7 @@ for mode in garbage oversized truncated wrongdir badxs; do
 done
 # A guest whose kernel crashes during the launch (sysrq c).
 sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:crash/" \
-    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 90/' \
+    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 180/' \
     $TD/hostile.cfg >$TD/crash.cfg
 expect_fail "a guest that crashes mid-launch fails the launch" "domain died\|agent closed the channel" \
 	launch crash /usr/bin/mcd-test-app
@@ -142,7 +142,7 @@ check "healthy session's app still alive" xl domid "mcd-$good"
 
 # --- a guest cannot read dom0's or another session's nodes ---------------
 sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:probe/" \
-    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 90/' \
+    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 180/' \
     $TD/hostile.cfg >$TD/probe.cfg
 launch probe /usr/bin/mcd-test-app >/dev/null 2>/tmp/probe.err
 psid=$(sid_from /tmp/probe.err)
