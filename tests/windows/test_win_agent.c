@@ -159,8 +159,8 @@ static int service(const char *verb)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "wine net %s mcd-agent >/dev/null 2>&1",
-		 verb);
+	snprintf(cmd, sizeof(cmd), "timeout 60 wine net %s mcd-agent "
+		 ">/dev/null 2>&1", verb);
 	return run(cmd);
 }
 
@@ -1118,13 +1118,13 @@ static void test_uninstall_and_install(void **state)
 	char cmd[300];
 
 	(void)state;
-	if (run("wine 'C:\\mcd\\mcd-agent.exe' uninstall >/dev/null 2>&1")
-	    != 0)
+	if (run("timeout 60 wine 'C:\\mcd\\mcd-agent.exe' uninstall "
+		">/dev/null 2>&1") != 0)
 		FAIL("mcd-agent.exe uninstall failed");
 	expect_no_service("the service still serves after uninstall");
 	if (service("start") == 0)
 		FAIL("net start works after uninstall");
-	snprintf(cmd, sizeof(cmd), "wine 'C:\\mcd\\mcd-agent.exe' "
+	snprintf(cmd, sizeof(cmd), "timeout 60 wine 'C:\\mcd\\mcd-agent.exe' "
 		 "--transport tcp:%d --config 'C:\\mcd\\agent.conf' "
 		 "--log 'C:\\mcd\\agent.log' -v install >/dev/null 2>&1",
 		 port);
