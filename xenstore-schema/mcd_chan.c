@@ -298,37 +298,6 @@ static void tcp_addr(struct sockaddr_in *sa, int port)
 	sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
-struct mcd_chan *mcd_chan_tcp_server(int port, char *err, size_t errlen)
-{
-	struct sockaddr_in sa;
-	struct mcd_chan *c;
-	int one = 1;
-
-	if (port <= 0 || port > 65535) {
-		set_err(err, errlen, "bad TCP port %d", port);
-		return NULL;
-	}
-	tcp_addr(&sa, port);
-	c = chan_new(&sock_ops);
-	if (!c) {
-		set_err(err, errlen, "out of memory");
-		return NULL;
-	}
-	c->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->listen_fd < 0 ||
-	    setsockopt(c->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		       sizeof(one)) < 0 ||
-	    bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(c->listen_fd, 1) < 0) {
-		set_err(err, errlen, "listen on 127.0.0.1:%d: %s", port,
-			strerror(errno));
-		sock_close(c);
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
 struct mcd_chan *mcd_chan_tcp_client(int port, char *err, size_t errlen)
 {
 	struct sockaddr_in sa;

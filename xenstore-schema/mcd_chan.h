@@ -6,8 +6,8 @@
  *           XenStore area (MCD_XS_GUEST_VCHAN), dom0 is the client.
  *   socket  a stand-in over a Unix stream socket, so the real agent and the
  *           real dom0 code can be driven in tests without a hypervisor.
- *   tcp     the same stand-in over TCP on the loopback address, for the
- *           Windows agent under Wine (guest/windows-agent, tcp:PORT).
+ *   tcp     the same stand-in over TCP on the loopback address (client
+ *           only), for the Windows agent under Wine (guest/windows-agent).
  * Callers poll mcd_chan_fd() for readability, call mcd_chan_ready() when it
  * fires, then drain mcd_chan_recv() until it returns 0.  mcd_chan_send() may
  * consume a vchan event while it waits for room, so drain mcd_chan_recv()
@@ -46,9 +46,8 @@ struct mcd_chan *mcd_chan_socket_server(const char *path, char *err,
 struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
 					size_t errlen);
 
-/* TCP stand-ins, loopback only: the server listens on 127.0.0.1:port, the
- * client connects to 127.0.0.1:port. */
-struct mcd_chan *mcd_chan_tcp_server(int port, char *err, size_t errlen);
+/* dom0 side of the TCP stand-in: connect to an agent on 127.0.0.1:port
+ * (the Windows agent's --transport tcp:PORT, under Wine). */
 struct mcd_chan *mcd_chan_tcp_client(int port, char *err, size_t errlen);
 
 /* The fd to poll for POLLIN. */
