@@ -135,8 +135,10 @@ if [ "$shell" -eq 1 ]; then
 	exit $?
 fi
 
-# Keep the newest 20 console logs.
-(cd "$MCD_CACHE/logs" && ls -1t run-*.log 2>/dev/null | tail -n +20 | xargs -r rm -f) || true
+# Keep the newest 20 console logs; never one written to in the last half
+# hour, which may belong to a run still going on beside this one.
+(cd "$MCD_CACHE/logs" && ls -1t run-*.log 2>/dev/null | tail -n +21 |
+	xargs -r -I{} find {} -mmin +30 -delete) || true
 log=$MCD_CACHE/logs/run-$(date +%Y%m%d-%H%M%S)-$$.log
 ln -sfn "${log##*/}" "$MCD_CACHE/logs/last.log"
 echo "$PROG: booting; timeout ${timeout}s; log $log" >&2
