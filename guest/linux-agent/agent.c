@@ -315,3 +315,35 @@ void agent_shutdown(struct agent *a)
 		a->ops->signal(a->ctx, a->pid, SIGTERM);
 	}
 }
+
+int agent_pump(struct agent *a, struct mcd_rx *rx,
+	       ssize_t (*recv)(void *ctx, void *buf, size_t n), void *ctx,
+	       long now_ms)
+{
+	for (;;) {
+		struct mcd_msg m;
+		char err[256];
+		size_t want;
+		uint8_t *p = mcd_rx_space(rx, &want);
+		ssize_t n = recv(ctx, p, want);
+		int r;
+
+		if (n < 0) {
+			log_info("dom0 disconnected");
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		r = mcd_rx_commit(rx, (size_t)n, MCD_DIR_TO_GUEST, &m, err,
+				  sizeof(err));
+		if (r < 0) {
+			log_warnx("protocol error from dom0: %s; dropping the "
+				  "channel", err);
+			return -1;
+		}
+		if (r == 1 && agent_handle(a, &m, now_ms) < 0) {
+			log_debug("dropping the channel");
+			return -1;
+		}
+	}
+}

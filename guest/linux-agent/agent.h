@@ -77,6 +77,17 @@ int agent_handle(struct agent *a, const struct mcd_msg *m, long now_ms);
  * process group id cannot be reused while the rest of the group is
  * killed. */
 int agent_child_exited(struct agent *a, pid_t pid, int wstatus);
+/*
+ * Read everything dom0 has sent so far with recv (bytes read, 0 when nothing
+ * more is there, -1 when the channel is closed) into rx, and handle each
+ * whole validated frame.  Shared by the Linux and Windows event loops, so the
+ * rule "a bad frame drops the channel, never resync" lives in one place.
+ * Returns 0 when all is read, -1 when the caller must drop the channel (the
+ * reason is logged).
+ */
+int agent_pump(struct agent *a, struct mcd_rx *rx,
+	       ssize_t (*recv)(void *ctx, void *buf, size_t n), void *ctx,
+	       long now_ms);
 /* Run due timers (SIGKILL after the STOP grace period). */
 void agent_timer(struct agent *a, long now_ms);
 /* When agent_timer() next has work, or 0 for never. */

@@ -207,37 +207,18 @@ static void chan_drop(struct loop *l)
 	l->retry_at = 0;
 }
 
+static ssize_t chan_recv(void *ctx, void *buf, size_t n)
+{
+	return wchan_recv(ctx, buf, n);
+}
+
+/* Read and handle everything dom0 has sent so far. */
 static void chan_pump(struct loop *l)
 {
-	while (l->chan && l->open) {
-		struct mcd_msg m;
-		char err[256];
-		uint8_t *p;
-		size_t want;
-		int n, r;
-
-		p = mcd_rx_space(l->rx, &want);
-		n = wchan_recv(l->chan, p, want);
-		if (n < 0) {
-			log_info("dom0 disconnected");
-			chan_drop(l);
-			return;
-		}
-		if (n == 0)
-			break;
-		r = mcd_rx_commit(l->rx, (size_t)n, MCD_DIR_TO_GUEST, &m, err,
-				  sizeof(err));
-		if (r < 0) {
-			log_warnx("protocol error from dom0: %s; dropping the "
-				  "channel", err);
-			chan_drop(l);
-			return;
-		}
-		if (r == 1 && agent_handle(&l->agent, &m, now_ms()) < 0) {
-			log_debug("dropping the channel");
-			chan_drop(l);
-			return;
-		}
+	if (l->chan && l->open &&
+	    agent_pump(&l->agent, l->rx, chan_recv, l->chan, now_ms()) < 0) {
+		chan_drop(l);
+		return;
 	}
 	if (l->chan && wchan_state(l->chan) == WCHAN_CLOSED) {
 		log_info("dom0 disconnected");
