@@ -55,7 +55,7 @@ fuzz: $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/gen_seeds
 
 # --- template loader unit test (no Xen needed) ---
 TEST_TEMPLATE_OBJS := $(O)/tests/unit/test_template.o \
-	$(O)/dom0/mcd-toolstack/template.o
+	$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/log.o
 UNIT_TESTS += $(O)/tests/unit/test_template
 
 $(O)/tests/unit/test_template.o: override MCD_CFLAGS += -Idom0/mcd-toolstack

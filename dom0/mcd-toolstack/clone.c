@@ -42,22 +42,6 @@
 #define FS_OCFS2	0x7461636FUL
 #define FS_BCACHEFS	0xCA451A4EUL
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Copy s into d (n bytes), cut if it must be. */
 static void
 scopy(char *d, size_t n, const char *s)

@@ -28,22 +28,6 @@ static const libxl_childproc_hooks xen_childproc_hooks = {
 	.chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *
 xl_strerror(int rc)
 {

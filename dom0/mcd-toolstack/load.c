@@ -18,22 +18,6 @@
 #define XEN_PAGE_KB	4	/* physinfo counts 4 KiB pages (x86) */
 #define EPS		1e-9
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static double
 clamp01(double v)
 {

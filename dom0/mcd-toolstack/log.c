@@ -221,3 +221,14 @@ log_xtl(void)
 	s->min_level = log_xtl_level();
 	return &s->vtable;
 }
+
+void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}

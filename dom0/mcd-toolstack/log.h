@@ -14,6 +14,7 @@
 #define MCD_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <xentoollog.h>
 
 /* Longest message kept; longer ones are cut (never overflow). */
@@ -42,6 +43,14 @@ void fatal(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Write a one-line error message into err (errlen bytes, cut if it must
+ * be); nothing when err is NULL or errlen 0.  The modules' way of handing
+ * a reason back to their caller.
+ */
+void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /*
  * A new xentoollog logger for libxl_ctx_alloc().  Its minimum level is

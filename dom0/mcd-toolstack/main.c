@@ -622,6 +622,8 @@ int main(int argc, char **argv)
 	}
 	if (!tmpl_dir)
 		tmpl_dir = template_dir();
+	/* One template directory for every command, --template-dir or not. */
+	setenv(TEMPLATE_DIR_ENV, tmpl_dir, 1);
 	log_init("mcd-toolstack", 0, verbose > 0 ? verbose : 0);
 	if (optind >= argc) {
 		usage(stderr);

@@ -25,6 +25,7 @@
 #include <libxl_utils.h>
 #include <libxlutil.h>
 
+#include "log.h"
 #include "template.h"
 
 #define KEY_LEN_MAX	31	/* longer than any key we know */
@@ -79,22 +80,6 @@ in_list(const char *const *list, const char *s)
 		if (strcmp(*list, s) == 0)
 			return 1;
 	return 0;
-}
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /* Record one problem (a whole line, without newline).  Always -1. */
