@@ -9,8 +9,13 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -127,6 +132,72 @@ static void test_too_many_strings_refused(void **state)
 	close(sv[1]);
 }
 
+/* Connect to path from a child running as uid (and gid), return the
+ * accepted connection in the parent. */
+static int accept_from(int lfd, const char *path, uid_t uid)
+{
+	pid_t pid = fork();
+	int cfd, status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+		if (uid && (setgid(uid) < 0 || setuid(uid) < 0))
+			_exit(2);
+		_exit(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : 1);
+	}
+	cfd = accept(lfd, NULL, NULL);
+	waitpid(pid, &status, 0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return cfd;
+}
+
+/* The service serves root only: the kernel's record of who connected
+ * decides, whatever the client sends. */
+static void test_peer_credentials(void **state)
+{
+	char dir[] = "/tmp/mcd-ctl-XXXXXX", path[64];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int lfd, cfd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(path, sizeof(path), "%s/open.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	chmod(path, 0777);
+	assert_int_equal(listen(lfd, 2), 0);
+
+	cfd = accept_from(lfd, path, 0);
+	assert_int_equal(ctl_peer_is_root(cfd), 1);
+	close(cfd);
+	cfd = accept_from(lfd, path, 65534);
+	assert_int_equal(ctl_peer_is_root(cfd), 0);
+	close(cfd);
+	close(lfd);
+	unlink(path);
+
+	/* The first lock: ctl_listen makes the socket's directory root-only. */
+	snprintf(path, sizeof(path), "%s/run/control.sock", dir);
+	lfd = ctl_listen(path);
+	assert_true(lfd >= 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/run", dir);
+	assert_int_equal(stat(sa.sun_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	close(lfd);
+	unlink(path);
+	rmdir(sa.sun_path);
+	rmdir(dir);
+}
+
 static void test_quote_argv(void **state)
 {
 	const char *plain[] = { "/usr/bin/app", "--arg", "a=b", NULL };
@@ -162,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_refused),
 		cmocka_unit_test(test_unterminated_refused),
 		cmocka_unit_test(test_too_many_strings_refused),
+		cmocka_unit_test(test_peer_credentials),
 		cmocka_unit_test(test_quote_argv),
 		cmocka_unit_test(test_quote_argv_truncates),
 	};
