@@ -144,7 +144,10 @@ ln -sfn "${log##*/}" "$MCD_CACHE/logs/last.log"
 echo "$PROG: booting; timeout ${timeout}s; log $log" >&2
 
 start=$SECONDS
-"${qemu[@]}" </dev/null >"$log" 2>&1 &
+# Create the log first: tail must find it even if QEMU's redirection has
+# not happened yet.
+: >"$log"
+"${qemu[@]}" </dev/null >>"$log" 2>&1 &
 qpid=$!
 # The console ends lines with CR LF; consumers get plain lines.
 tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
