@@ -11,7 +11,8 @@ TRACE=/var/log/xenstored-trace.log
 ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # launch --json reports the time the user waited, measured by the CLI.
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
-xs_requests() { grep -c ' IN ' $TRACE 2>/dev/null || echo 0; }
+# Requests xenstored has received: its trace has one "IN ..." line each.
+xs_requests() { n=$(grep -c '^IN ' $TRACE 2>/dev/null); echo "${n:-0}"; }
 pool_ready() { $T pool 2>/dev/null | awk '$3 == "bench-warm" && $4 == "ready"' | wc -l; }
 wait_ready() { # N
 	n=0

@@ -15,7 +15,8 @@ TEST_APP=$REPO/tests/e2e/guest/mcd-test-app
 XEN_BIN=/usr/lib/xen-4.17/bin
 
 DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop e1000)
-XEN_TOOLS=(xl xenstored xenconsoled xen-init-dom0 xenconsole libxl-save-helper)
+XEN_TOOLS=(xl xenstored xenconsoled xen-init-dom0 xenconsole libxl-save-helper
+	xenstore-control)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists
 	xenstore-chmod xenstore-watch)
 # Host programs dom0 needs beyond busybox: xl's hotplug scripts want bash,
