@@ -262,19 +262,23 @@ int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
 /* Give a claimed pool member the launch: its domain and agent are ready,
  * so this is one XenStore transaction and one LAUNCH message. */
 static void launch_warm(struct daemon *d, struct client *c, struct session *s,
-			struct session *req)
+			const char *user, const char *display, char **argv)
 {
 	struct store_rec rec = { .domid = s->domid };
 
+	/* The member's own template settings stay: it was made from the
+	 * template file as it is now (pool_claim checked). */
 	s->pool = 0;
 	s->kept = 0;
 	s->pt = NULL;
-	s->tmpl = req->tmpl;
-	s->tmpl_mtime = req->tmpl_mtime;
-	memcpy(s->user, req->user, sizeof(s->user));
-	memcpy(s->display, req->display, sizeof(s->display));
-	s->argv = req->argv;
-	req->argv = NULL;
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->display, sizeof(s->display), "%s", display);
+	if (s->argv) { /* a kept domain still holds its last launch's */
+		for (char **a = s->argv; *a; a++)
+			free(*a);
+		free(s->argv);
+	}
+	s->argv = argv;
 	s->waiter = c;
 	if (c)
 		c->s = s;
@@ -298,6 +302,8 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	if (c)
 		client_progress(c, "session %s: warm domain %d claimed from the %s pool",
 				s->sid, s->domid, s->tmpl.name);
+	/* The record already says "connecting": no second write for it. */
+	s->st = S_HELLO;
 	session_launch(d, s);
 }
 
@@ -350,16 +356,18 @@ static void start_cold(struct daemon *d, struct session *s)
 /* A warm member, room for a cold start, or (with --wait) a place in line. */
 static void place(struct daemon *d, struct session *s)
 {
-	struct session *warm = pool_claim(d, &s->tmpl, s->user);
+	struct session *warm = pool_claim(d, s->tmpl.name, s->user);
 	char why[256];
 
 	if (warm) {
 		struct client *c = s->waiter;
+		char **argv = s->argv;
 
 		s->waiter = NULL;
+		s->argv = NULL;
 		if (c)
 			c->s = NULL;
-		launch_warm(d, c, warm, s);
+		launch_warm(d, c, warm, s->user, s->display, argv);
 		session_free(d, s);
 		return;
 	}
@@ -439,6 +447,18 @@ static void handle_launch(struct daemon *d, struct client *c,
 	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
 		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
+	s = pool_claim(d, m->str[0], m->str[1]);
+	if (s) {
+		char **copy = calloc(argc + 1, sizeof(char *));
+
+		for (unsigned i = 0; copy && i < argc; i++)
+			if (!(copy[i] = strdup(argv[i])))
+				fatal("out of memory");
+		if (!copy)
+			fatal("out of memory");
+		launch_warm(d, c, s, m->str[1], m->str[2], copy);
+		return;
+	}
 	if (daemon_new_sid(d, sid) < 0)
 		return reply_error(c, "cannot make a session id");
 

@@ -140,7 +140,7 @@ void pool_forget(struct daemon *d, struct session *s);
  * user: first the domain kept for that user, if any, else one from the
  * ready queue in constant time; NULL if none.  The caller turns it into a
  * session. */
-struct session *pool_claim(struct daemon *d, const struct mcd_template *t,
+struct session *pool_claim(struct daemon *d, const char *name,
 			   const char *user);
 /* Park an ended session's domain for its user's next launch (template
  * setting mcd_keep_for_user); its disk clone stays with it.  0, or -1 if

@@ -11,6 +11,7 @@
  * reconnects to them like to sessions.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,13 +124,13 @@ static void retire(struct daemon *d, struct session *s, const char *why)
 	session_end(d, s);
 }
 
-/* The domain kept for user from template t, if there is one. */
-static struct session *kept_for(struct daemon *d, const struct mcd_template *t,
+/* The domain kept for user from template `name`, if there is one. */
+static struct session *kept_for(struct daemon *d, const char *name,
 				const char *user)
 {
 	for (struct session *s = d->sessions; s; s = s->next)
 		if (s->pool && s->kept && s->st == S_IDLE &&
-		    strcmp(s->tmpl.name, t->name) == 0 && strcmp(s->user, user) == 0)
+		    strcmp(s->tmpl.name, name) == 0 && strcmp(s->user, user) == 0)
 			return s;
 	return NULL;
 }
@@ -162,33 +163,37 @@ int pool_keep(struct daemon *d, struct session *s)
 	return 0;
 }
 
-struct session *pool_claim(struct daemon *d, const struct mcd_template *t,
+struct session *pool_claim(struct daemon *d, const char *name,
 			   const char *user)
 {
-	struct pool_tmpl *pt;
 	struct timespec now_mtime;
+	struct pool_tmpl *pt;
 	struct session *s;
+	char path[PATH_MAX];
+	struct stat st;
 
-	if (template_mtime(t, &now_mtime) < 0)
+	/* One stat instead of parsing the template: a member made from the
+	 * file as it is now carries everything the launch needs. */
+	snprintf(path, sizeof(path), "%s/%s" TEMPLATE_SUFFIX, d->template_dir,
+		 name);
+	if (stat(path, &st) < 0)
 		return NULL;
-	s = kept_for(d, t, user);
+	now_mtime = st.st_mtim;
+	s = kept_for(d, name, user);
 	if (s) {
-		struct timespec was = s->tmpl_mtime;
-
-		if (same_time(&now_mtime, &was))
+		if (same_time(&now_mtime, &s->tmpl_mtime))
 			return s;
 		retire(d, s, "template changed");
 	}
-
 	for (pt = d->pools; pt; pt = pt->next)
-		if (strcmp(pt->name, t->name) == 0)
+		if (strcmp(pt->name, name) == 0)
 			break;
 	if (!pt)
 		return NULL;
 	while ((s = pop_ready(pt)) != NULL) {
 		/* A member booted from an older version of the template would
 		 * run the wrong thing: drop it and look further. */
-		if (same_time(&now_mtime, &pt->mtime))
+		if (same_time(&now_mtime, &s->tmpl_mtime))
 			return s;
 		retire(d, s, "template changed");
 	}
