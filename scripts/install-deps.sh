@@ -8,6 +8,8 @@ PACKAGES=(
 	build-essential
 	pkg-config
 	clang
+	# libFuzzer and the sanitizer runtimes for clang (make fuzz)
+	libclang-rt-dev
 	libxen-dev
 	libssl-dev
 	libcmocka-dev
