@@ -259,6 +259,23 @@ int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
 	return -1;
 }
 
+/* The session's XenStore record, as it is written when a launch begins
+ * (rec->domid is left as the caller set it). */
+static void session_rec(const struct session *s, const char *state,
+			struct store_rec *rec)
+{
+	snprintf(rec->sid, sizeof(rec->sid), "%s", s->sid);
+	snprintf(rec->domain_name, sizeof(rec->domain_name),
+		 MCD_DOMAIN_PREFIX "%s", s->sid);
+	snprintf(rec->template, sizeof(rec->template), "%s", s->tmpl.name);
+	snprintf(rec->user, sizeof(rec->user), "%s", s->user);
+	snprintf(rec->display, sizeof(rec->display), "%s", s->display);
+	store_quote_argv(rec->command, sizeof(rec->command),
+			 (const char *const *)s->argv);
+	snprintf(rec->state, sizeof(rec->state), "%s", state);
+	rec->created = (long long)time(NULL);
+}
+
 /* Give a claimed pool member the launch: its domain and agent are ready,
  * so this is one XenStore transaction and one LAUNCH message. */
 static void launch_warm(struct daemon *d, struct client *c, struct session *s,
@@ -282,16 +299,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	s->waiter = c;
 	if (c)
 		c->s = s;
-	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
-	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
-		 s->sid);
-	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
-	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
-	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
-	store_quote_argv(rec.command, sizeof(rec.command),
-			 (const char *const *)s->argv);
-	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CONNECTING);
-	rec.created = (long long)time(NULL);
+	session_rec(s, MCD_SESSION_STATE_CONNECTING, &rec);
 	if (store_claim(d->xs, &rec) < 0) {
 		session_fail(d, s, "cannot record the session in XenStore");
 		return;
@@ -329,16 +337,7 @@ static void start_cold(struct daemon *d, struct session *s)
 {
 	struct store_rec rec = { .domid = -1 };
 
-	snprintf(rec.sid, sizeof(rec.sid), "%s", s->sid);
-	snprintf(rec.domain_name, sizeof(rec.domain_name), MCD_DOMAIN_PREFIX "%s",
-		 s->sid);
-	snprintf(rec.template, sizeof(rec.template), "%s", s->tmpl.name);
-	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
-	snprintf(rec.display, sizeof(rec.display), "%s", s->display);
-	store_quote_argv(rec.command, sizeof(rec.command),
-			 (const char *const *)s->argv);
-	snprintf(rec.state, sizeof(rec.state), MCD_SESSION_STATE_CREATING);
-	rec.created = (long long)time(NULL);
+	session_rec(s, MCD_SESSION_STATE_CREATING, &rec);
 	if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
 		session_fail(d, s, "cannot record the session in XenStore");
 		return;
