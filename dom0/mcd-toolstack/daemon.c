@@ -660,6 +660,38 @@ next:
 	free(ids);
 }
 
+/* Backend nodes in dom0 of domains that no longer exist.  A service killed
+ * while libxl was adding a domain's devices leaves some that the domain's
+ * destruction does not know about. */
+static void reap_stale_backends(struct daemon *d)
+{
+	static const char base[] = "/local/domain/0/backend";
+	unsigned ntypes, ndoms;
+	char **types = xs_directory(d->xs, XBT_NULL, base, &ntypes);
+
+	for (unsigned i = 0; types && i < ntypes; i++) {
+		char dir[128], path[160];
+		char **doms;
+
+		snprintf(dir, sizeof(dir), "%s/%s", base, types[i]);
+		doms = xs_directory(d->xs, XBT_NULL, dir, &ndoms);
+		for (unsigned j = 0; doms && j < ndoms; j++) {
+			char *end;
+			unsigned long domid = strtoul(doms[j], &end, 10);
+
+			if (*end || end == doms[j] || domid == 0 || domid >= 0x7ff0 ||
+			    domain_exists(d->xen, (uint32_t)domid, NULL, 0) != 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, doms[j]);
+			log_warnx("%s: backend of a domain that no longer exists, removing",
+				  path);
+			xs_rm(d->xs, XBT_NULL, path);
+		}
+		free(doms);
+	}
+	free(types);
+}
+
 /* Rebuild sessions and pool members from XenStore, then destroy MCD
  * domains that no record owns. */
 static void recover(struct daemon *d)
@@ -669,6 +701,7 @@ static void recover(struct daemon *d)
 	recover_area(d, MCD_XS_SESSIONS);
 	recover_area(d, MCD_XS_POOL);
 	domain_list_prefixed(d->xen, MCD_DOMAIN_PREFIX, reap_orphan, &o);
+	reap_stale_backends(d);
 	clone_list(NULL, reap_clones, d);
 }
 
@@ -700,6 +733,8 @@ static void check_domains(struct daemon *d)
 		next = s->next;
 		session_check_domain(d, s);
 	}
+	/* A domain went away: what its teardown left in dom0 goes too. */
+	reap_stale_backends(d);
 }
 
 static int poll_timeout(struct daemon *d, long now)
