@@ -51,12 +51,16 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct mcd_chan *chan_new(const struct chan_ops *ops)
+/* A channel with nothing open yet; NULL with the reason in err. */
+static struct mcd_chan *chan_new(const struct chan_ops *ops, char *err,
+				 size_t errlen)
 {
 	struct mcd_chan *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	if (!c) {
+		set_err(err, errlen, "out of memory");
 		return NULL;
+	}
 	c->ops = ops;
 	c->domid = -1;
 	c->listen_fd = -1;
@@ -118,12 +122,10 @@ struct mcd_chan *mcd_chan_vchan_server(struct xentoollog_logger *logger,
 				       const char *xs_path, char *err,
 				       size_t errlen)
 {
-	struct mcd_chan *c = chan_new(&vchan_ops);
+	struct mcd_chan *c = chan_new(&vchan_ops, err, errlen);
 
-	if (!c) {
-		set_err(err, errlen, "out of memory");
+	if (!c)
 		return NULL;
-	}
 	/* Only dom0 (domain 0) may connect. */
 	c->vc = libxenvchan_server_init(logger, 0, xs_path, MCD_CHAN_RING_BYTES,
 					MCD_CHAN_RING_BYTES);
@@ -142,12 +144,10 @@ struct mcd_chan *mcd_chan_vchan_client(struct xentoollog_logger *logger,
 				       int domid, const char *xs_path,
 				       char *err, size_t errlen)
 {
-	struct mcd_chan *c = chan_new(&vchan_ops);
+	struct mcd_chan *c = chan_new(&vchan_ops, err, errlen);
 
-	if (!c) {
-		set_err(err, errlen, "out of memory");
+	if (!c)
 		return NULL;
-	}
 	c->vc = libxenvchan_client_init(logger, domid, xs_path);
 	if (!c->vc) {
 		set_err(err, errlen, "vchan to domain %d at %s: %s", domid,
@@ -246,19 +246,16 @@ struct mcd_chan *mcd_chan_socket_server(const char *path, char *err,
 
 	if (sock_addr(path, &sa, err, errlen) < 0)
 		return NULL;
-	c = chan_new(&sock_ops);
-	if (!c) {
-		set_err(err, errlen, "out of memory");
+	c = chan_new(&sock_ops, err, errlen);
+	if (!c)
 		return NULL;
-	}
 	c->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	unlink(path);
 	if (c->listen_fd < 0 ||
 	    bind(c->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(c->listen_fd, 1) < 0) {
 		set_err(err, errlen, "listen on %s: %s", path, strerror(errno));
-		sock_close(c);
-		free(c);
+		mcd_chan_close(c);
 		return NULL;
 	}
 	return c;
@@ -272,16 +269,13 @@ struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
 
 	if (sock_addr(path, &sa, err, errlen) < 0)
 		return NULL;
-	c = chan_new(&sock_ops);
-	if (!c) {
-		set_err(err, errlen, "out of memory");
+	c = chan_new(&sock_ops, err, errlen);
+	if (!c)
 		return NULL;
-	}
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		set_err(err, errlen, "connect to %s: %s", path, strerror(errno));
-		sock_close(c);
-		free(c);
+		mcd_chan_close(c);
 		return NULL;
 	}
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -309,17 +303,14 @@ struct mcd_chan *mcd_chan_tcp_client(int port, char *err, size_t errlen)
 		return NULL;
 	}
 	tcp_addr(&sa, port);
-	c = chan_new(&sock_ops);
-	if (!c) {
-		set_err(err, errlen, "out of memory");
+	c = chan_new(&sock_ops, err, errlen);
+	if (!c)
 		return NULL;
-	}
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		set_err(err, errlen, "connect to 127.0.0.1:%d: %s", port,
 			strerror(errno));
-		sock_close(c);
-		free(c);
+		mcd_chan_close(c);
 		return NULL;
 	}
 	/* Frames are small and interactive: send them at once. */
