@@ -660,11 +660,18 @@ next:
 	free(ids);
 }
 
+#define BACKEND_RESWEEP_MS 10000
+#define BACKEND_RESWEEPS 6
+
 /* Backend nodes in dom0 of domains that no longer exist.  A service killed
  * while libxl was adding a domain's devices leaves some that the domain's
- * destruction does not know about. */
+ * destruction does not know about.  Hotplug scripts still running for such
+ * a domain may write their status after the nodes went, recreating them, so
+ * whenever a sweep removes something, a few more follow at intervals. */
 static void reap_stale_backends(struct daemon *d)
 {
+	int removed = 0;
+
 	static const char base[] = "/local/domain/0/backend";
 	unsigned ntypes, ndoms;
 	char **types = xs_directory(d->xs, XBT_NULL, base, &ntypes);
@@ -686,10 +693,27 @@ static void reap_stale_backends(struct daemon *d)
 			log_warnx("%s: backend of a domain that no longer exists, removing",
 				  path);
 			xs_rm(d->xs, XBT_NULL, path);
+			removed = 1;
 		}
 		free(doms);
 	}
 	free(types);
+	if (removed) {
+		d->backend_sweeps = BACKEND_RESWEEPS;
+		d->backend_sweep_at = now_ms() + BACKEND_RESWEEP_MS;
+	}
+}
+
+static void backend_tick(struct daemon *d, long now)
+{
+	if (!d->backend_sweep_at || now < d->backend_sweep_at)
+		return;
+	d->backend_sweep_at = 0;
+	if (d->backend_sweeps-- <= 0)
+		return;
+	reap_stale_backends(d);
+	if (!d->backend_sweep_at && d->backend_sweeps > 0)
+		d->backend_sweep_at = now + BACKEND_RESWEEP_MS;
 }
 
 /* Rebuild sessions and pool members from XenStore, then destroy MCD
@@ -805,6 +829,7 @@ static void loop(struct daemon *d)
 			session_tick(d, s, now);
 		}
 		pool_tick(d, now);
+		backend_tick(d, now);
 		sweep_clients(d);
 	}
 }

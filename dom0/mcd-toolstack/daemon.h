@@ -89,6 +89,8 @@ struct pool_tmpl {
 struct daemon {
 	struct pool_tmpl *pools;
 	long next_pool_scan;    /* ms */
+	long backend_sweep_at;  /* ms; 0 = no re-sweep due */
+	int backend_sweeps;     /* re-sweeps left */
 	struct mcd_xen *xen;
 	struct xs_handle *xs;
 	const char *template_dir;

@@ -54,7 +54,7 @@ $T daemon >/dev/null 2>&1
 check "restarted service cleans up the interrupted session's domain" wait_for 60 domain_gone "$ksid"
 check "... its records" wait_for 30 session_gone "$ksid"
 check "... and its disk clone" wait_for 30 sh -c "! ls /var/lib/mcd/clones 2>/dev/null | grep -q '^$ksid-'"
-if wait_for 30 fp_same /tmp/fp.after2; then
+if wait_for 90 fp_same /tmp/fp.after2; then
 	ok "after the killed launch: nothing left behind"
 else
 	not_ok "after the killed launch the footprint changed:"
