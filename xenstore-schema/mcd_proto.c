@@ -15,6 +15,7 @@
 struct msg_rule {
 	uint32_t type;
 	const char *name;
+	unsigned version; /* protocol version that introduced it */
 	unsigned dirs;    /* bit mask of enum mcd_dir */
 	uint32_t fixed;
 	uint32_t min_len;
@@ -27,19 +28,27 @@ struct msg_rule {
 #define LAUNCH_MIN_STRS (SID_BYTES + 2 + 3 + 3)
 
 static const struct msg_rule rules[] = {
-	{ MCD_MSG_HELLO, "HELLO", BOTH, 8, 8, 8 },
-	{ MCD_MSG_LAUNCH, "LAUNCH", MCD_DIR_TO_GUEST, 8, 8 + LAUNCH_MIN_STRS,
+	{ MCD_MSG_HELLO, "HELLO", 1, BOTH, 8, 8, 8 },
+	{ MCD_MSG_LAUNCH, "LAUNCH", 1, MCD_DIR_TO_GUEST, 8, 8 + LAUNCH_MIN_STRS,
 	  MCD_MAX_PAYLOAD },
-	{ MCD_MSG_STOP, "STOP", MCD_DIR_TO_GUEST, 4, 4 + SID_BYTES,
+	{ MCD_MSG_STOP, "STOP", 1, MCD_DIR_TO_GUEST, 4, 4 + SID_BYTES,
 	  4 + SID_BYTES },
-	{ MCD_MSG_STATUS, "STATUS", MCD_DIR_TO_DOM0, 16, 16 + 1,
+	{ MCD_MSG_LAUNCH2, "LAUNCH2", 2, MCD_DIR_TO_GUEST, 12,
+	  12 + LAUNCH_MIN_STRS + 2, MCD_MAX_PAYLOAD },
+	{ MCD_MSG_STATUS, "STATUS", 1, MCD_DIR_TO_DOM0, 16, 16 + 1,
 	  16 + SID_BYTES },
-	{ MCD_MSG_STARTED, "STARTED", MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES,
+	{ MCD_MSG_STARTED, "STARTED", 1, MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES,
 	  4 + SID_BYTES },
-	{ MCD_MSG_EXITED, "EXITED", MCD_DIR_TO_DOM0, 8, 8 + SID_BYTES,
+	{ MCD_MSG_EXITED, "EXITED", 1, MCD_DIR_TO_DOM0, 8, 8 + SID_BYTES,
 	  8 + SID_BYTES },
-	{ MCD_MSG_FAILED, "FAILED", MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES + 1,
+	{ MCD_MSG_FAILED, "FAILED", 1, MCD_DIR_TO_DOM0, 4, 4 + SID_BYTES + 1,
 	  4 + SID_BYTES + MCD_MAX_REASON_LEN + 1 },
+	{ MCD_MSG_READY, "READY", 2, MCD_DIR_TO_DOM0, 0, SID_BYTES, SID_BYTES },
+	{ MCD_MSG_X_OPEN, "X_OPEN", 2, MCD_DIR_TO_DOM0, 4, 4, 4 },
+	{ MCD_MSG_X_DATA, "X_DATA", 2, BOTH, 4, 5, MCD_MAX_PAYLOAD },
+	{ MCD_MSG_X_ACK, "X_ACK", 2, BOTH, 8, 8, 8 },
+	{ MCD_MSG_X_CLOSE, "X_CLOSE", 2, BOTH, 4, 5,
+	  4 + MCD_MAX_REASON_LEN + 1 },
 };
 
 static const struct msg_rule *rule_for(uint32_t type)
@@ -64,6 +73,13 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+unsigned mcd_msg_version(uint32_t type)
+{
+	const struct msg_rule *r = rule_for(type);
+
+	return r ? r->version : 0;
+}
+
 const char *mcd_msg_name(uint32_t type)
 {
 	const struct msg_rule *r = rule_for(type);
@@ -81,6 +97,8 @@ const char *mcd_fail_name(uint32_t code)
 		[MCD_FAIL_EXEC] = "exec-failed",
 		[MCD_FAIL_BUSY] = "busy",
 		[MCD_FAIL_INTERNAL] = "internal",
+		[MCD_FAIL_DISPLAY] = "display",
+		[MCD_FAIL_STORAGE] = "storage",
 	};
 
 	if (code == 0 || code > MCD_FAIL_MAX)
@@ -319,6 +337,108 @@ int mcd_valid_reason(const char *s)
 	return 1;
 }
 
+int mcd_valid_xcookie(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= MCD_XCOOKIE_LEN || !is_lower_hex(s[i]))
+			return 0;
+	return i == MCD_XCOOKIE_LEN;
+}
+
+int mcd_valid_vdev(const char *s)
+{
+	return strncmp(s, "xvd", 3) == 0 && s[3] >= 'b' && s[3] <= 'z' &&
+	       s[4] == '\0';
+}
+
+/* Printable, at most max bytes, and none of the bytes in `deny`. */
+static int plain_text(const char *s, size_t max, const char *deny)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (i >= max || !is_print((unsigned char)s[i]) ||
+		    strchr(deny, s[i]))
+			return 0;
+	return 1;
+}
+
+/* Characters that would let a share source, user or mount name change the
+ * meaning of a mount option string or a path: separators and quoting. */
+#define SHARE_DENY " ,=\"'\\;$`"
+
+static int valid_nfs_source(const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	if (!colon || colon == s || colon[1] != '/')
+		return 0;
+	if (!valid_display_host(s, colon) || strstr(colon, "/../") ||
+	    strstr(colon, "/./"))
+		return 0;
+	return plain_text(colon + 1, MCD_MAX_SHARE_SRC, SHARE_DENY ":");
+}
+
+static int valid_cifs_source(const char *s)
+{
+	const char *host, *slash;
+
+	if (strncmp(s, "//", 2) != 0)
+		return 0;
+	host = s + 2;
+	slash = strchr(host, '/');
+	if (!slash || slash == host || slash[1] == '\0' || slash[1] == '/')
+		return 0;
+	if (!valid_display_host(host, slash) || strstr(slash, "/../") ||
+	    strstr(slash, "/./"))
+		return 0;
+	return plain_text(slash, MCD_MAX_SHARE_SRC, SHARE_DENY ":");
+}
+
+int mcd_valid_share(const struct mcd_share *sh, char *err, size_t errlen)
+{
+	int nfs = strcmp(sh->kind, "nfs") == 0;
+	const char *n = sh->mount_name;
+
+	if (!nfs && strcmp(sh->kind, "cifs") != 0) {
+		fail(err, errlen, "share kind must be nfs or cifs");
+		return 0;
+	}
+	if (strlen(sh->source) > MCD_MAX_SHARE_SRC ||
+	    !(nfs ? valid_nfs_source(sh->source) : valid_cifs_source(sh->source))) {
+		fail(err, errlen, nfs ? "NFS share source must be host:/path"
+				      : "CIFS share source must be //host/share");
+		return 0;
+	}
+	if (!n[0] || strcmp(n, ".") == 0 || strcmp(n, "..") == 0 ||
+	    n[0] == '-' || n[0] == '.' ||
+	    !plain_text(n, MCD_MAX_MOUNT_NAME, SHARE_DENY "/:")) {
+		fail(err, errlen, "share mount name must be a plain directory name");
+		return 0;
+	}
+	if (!plain_text(sh->user, MCD_MAX_SHARE_USER, SHARE_DENY "/:") ||
+	    sh->user[0] == '-') {
+		fail(err, errlen, "bad share user name");
+		return 0;
+	}
+	/* The password goes into a credentials file line: anything printable. */
+	if (!plain_text(sh->password, MCD_MAX_SECRET_LEN, "")) {
+		fail(err, errlen, "bad share password");
+		return 0;
+	}
+	if (nfs && (sh->user[0] || sh->password[0])) {
+		fail(err, errlen, "NFS shares take no user or password");
+		return 0;
+	}
+	if (!nfs && !sh->user[0] && sh->password[0]) {
+		fail(err, errlen, "CIFS password without a user");
+		return 0;
+	}
+	return 1;
+}
+
 /* An exit is either normal (signal 0, code 0..255) or by a signal (signal
  * 1..128, code -1); anything else is a lie or a bug in the agent. */
 static int valid_exit(int32_t code, uint32_t sig)
@@ -374,13 +494,50 @@ static int decode_hello(const uint8_t *p, enum mcd_dir from,
 	return 0;
 }
 
-static int decode_launch(const uint8_t *p, struct strs *c,
+static int decode_shares(struct strs *c, struct mcd_launch *l, char *err,
+			 size_t errlen)
+{
+	for (unsigned i = 0; i < l->sharec; i++) {
+		struct mcd_share *sh = &l->share[i];
+		char why[96];
+
+		sh->kind = next_str(c, 8);
+		sh->source = next_str(c, MCD_MAX_SHARE_SRC);
+		sh->mount_name = next_str(c, MCD_MAX_MOUNT_NAME);
+		sh->user = next_str(c, MCD_MAX_SHARE_USER);
+		sh->password = next_str(c, MCD_MAX_SECRET_LEN);
+		if (!sh->kind || !sh->source || !sh->mount_name || !sh->user ||
+		    !sh->password)
+			return fail(err, errlen, "LAUNCH2: share %u missing or too long", i);
+		if (!mcd_valid_share(sh, why, sizeof(why)))
+			return fail(err, errlen, "LAUNCH2: share %u: %s", i, why);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(l->share[j].mount_name, sh->mount_name) == 0)
+				return fail(err, errlen, "LAUNCH2: share %u: mount name used twice", i);
+	}
+	return 0;
+}
+
+static int decode_launch(const uint8_t *p, struct strs *c, int v2,
 			 struct mcd_launch *l, char *err, size_t errlen)
 {
 	l->flags = get_u32(p);
 	l->argc = get_u16(p + 4);
 	l->envc = get_u16(p + 6);
-	if (l->flags & ~MCD_LAUNCH_FLAGS_KNOWN)
+	l->xcookie = "";
+	l->volume = "";
+	if (v2) {
+		l->sharec = get_u16(p + 8);
+		if (get_u16(p + 10) != 0)
+			return fail(err, errlen, "LAUNCH2: reserved bytes not zero");
+		if (l->flags & ~MCD_LAUNCH2_FLAGS_KNOWN)
+			return fail(err, errlen, "LAUNCH2: unknown flags 0x%x", l->flags);
+		if ((l->flags & MCD_LAUNCH_X_RELAY) && (l->flags & MCD_LAUNCH_X_DIRECT))
+			return fail(err, errlen, "LAUNCH2: X relay and direct both set");
+		if (l->sharec > MCD_MAX_SHARES)
+			return fail(err, errlen, "LAUNCH2: %u shares over %d",
+				    l->sharec, MCD_MAX_SHARES);
+	} else if (l->flags & ~MCD_LAUNCH_FLAGS_KNOWN)
 		return fail(err, errlen, "LAUNCH: unknown flags 0x%x", l->flags);
 	if (l->argc < 1 || l->argc > MCD_MAX_ARGS)
 		return fail(err, errlen, "LAUNCH: argc %u out of range 1..%d",
@@ -397,6 +554,16 @@ static int decode_launch(const uint8_t *p, struct strs *c,
 	l->display = next_str(c, MCD_MAX_DISPLAY_LEN);
 	if (!l->display || !mcd_valid_display(l->display))
 		return fail(err, errlen, "LAUNCH: bad display");
+	if (v2) {
+		l->xcookie = next_str(c, MCD_XCOOKIE_LEN);
+		if (!l->xcookie || (l->xcookie[0] && !mcd_valid_xcookie(l->xcookie)))
+			return fail(err, errlen, "LAUNCH2: bad X cookie");
+		if (l->xcookie[0] && !(l->flags & (MCD_LAUNCH_X_RELAY | MCD_LAUNCH_X_DIRECT)))
+			return fail(err, errlen, "LAUNCH2: X cookie without an X mode");
+		l->volume = next_str(c, MCD_MAX_VDEV_LEN);
+		if (!l->volume || (l->volume[0] && !mcd_valid_vdev(l->volume)))
+			return fail(err, errlen, "LAUNCH2: bad volume device");
+	}
 	for (unsigned i = 0; i < l->argc; i++) {
 		l->argv[i] = next_str(c, MCD_MAX_ARG_LEN);
 		if (!l->argv[i])
@@ -411,7 +578,7 @@ static int decode_launch(const uint8_t *p, struct strs *c,
 			return fail(err, errlen, "LAUNCH: env[%u] invalid", i);
 	}
 	l->env[l->envc] = NULL;
-	return 0;
+	return v2 ? decode_shares(c, l, err, errlen) : 0;
 }
 
 static const char *decode_sid(struct strs *c, int allow_empty)
@@ -466,7 +633,36 @@ int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
 		rc = decode_hello(payload, from, &out->u.hello, err, errlen);
 		break;
 	case MCD_MSG_LAUNCH:
-		rc = decode_launch(payload, &c, &out->u.launch, err, errlen);
+	case MCD_MSG_LAUNCH2:
+		rc = decode_launch(payload, &c, type == MCD_MSG_LAUNCH2,
+				   &out->u.launch, err, errlen);
+		break;
+	case MCD_MSG_READY:
+		out->u.ready.session_id = decode_sid(&c, 0);
+		if (!out->u.ready.session_id)
+			rc = fail(err, errlen, "READY: bad session id");
+		break;
+	case MCD_MSG_X_OPEN:
+		out->u.x.conn = get_u32(payload);
+		break;
+	case MCD_MSG_X_DATA:
+		out->u.x.conn = get_u32(payload);
+		out->u.x.data = payload + 4;
+		out->u.x.len = (uint32_t)(len - 4);
+		c.p = c.end; /* raw bytes, not strings */
+		break;
+	case MCD_MSG_X_ACK:
+		out->u.x.conn = get_u32(payload);
+		out->u.x.ack = get_u32(payload + 4);
+		if (out->u.x.ack == 0 || out->u.x.ack > MCD_X_WINDOW)
+			rc = fail(err, errlen, "X_ACK: %u bytes outside 1..%d",
+				  out->u.x.ack, MCD_X_WINDOW);
+		break;
+	case MCD_MSG_X_CLOSE:
+		out->u.x.conn = get_u32(payload);
+		out->u.x.reason = next_str(&c, MCD_MAX_REASON_LEN);
+		if (!out->u.x.reason || !mcd_valid_reason(out->u.x.reason))
+			rc = fail(err, errlen, "X_CLOSE: bad reason text");
 		break;
 	case MCD_MSG_STOP:
 		out->u.stop.grace_ms = get_u32(payload);
@@ -586,8 +782,12 @@ static void encode_payload(const struct mcd_msg *m, struct out *o)
 		out_bytes(o, m->u.hello.reserved, 3);
 		break;
 	case MCD_MSG_LAUNCH:
+	case MCD_MSG_LAUNCH2: {
+		int v2 = m->type == MCD_MSG_LAUNCH2;
+
 		/* Refuse rather than truncate a count or invent an empty string. */
-		if (m->u.launch.argc > MCD_MAX_ARGS || m->u.launch.envc > MCD_MAX_ENV) {
+		if (m->u.launch.argc > MCD_MAX_ARGS || m->u.launch.envc > MCD_MAX_ENV ||
+		    m->u.launch.sharec > MCD_MAX_SHARES || (!v2 && m->u.launch.sharec)) {
 			o->overflow = 1;
 			return;
 		}
@@ -600,14 +800,32 @@ static void encode_payload(const struct mcd_msg *m, struct out *o)
 		out_u32(o, m->u.launch.flags);
 		out_u16(o, (uint16_t)m->u.launch.argc);
 		out_u16(o, (uint16_t)m->u.launch.envc);
+		if (v2) {
+			out_u16(o, (uint16_t)m->u.launch.sharec);
+			out_u16(o, 0);
+		}
 		out_str(o, m->u.launch.session_id);
 		out_str(o, m->u.launch.user);
 		out_str(o, m->u.launch.display);
+		if (v2) {
+			out_str(o, m->u.launch.xcookie);
+			out_str(o, m->u.launch.volume);
+		}
 		for (unsigned i = 0; i < m->u.launch.argc; i++)
 			out_str(o, m->u.launch.argv[i]);
 		for (unsigned i = 0; i < m->u.launch.envc; i++)
 			out_str(o, m->u.launch.env[i]);
+		for (unsigned i = 0; v2 && i < m->u.launch.sharec; i++) {
+			const struct mcd_share *sh = &m->u.launch.share[i];
+
+			out_str(o, sh->kind);
+			out_str(o, sh->source);
+			out_str(o, sh->mount_name);
+			out_str(o, sh->user);
+			out_str(o, sh->password);
+		}
 		break;
+	}
 	case MCD_MSG_STOP:
 		out_u32(o, m->u.stop.grace_ms);
 		out_str(o, m->u.stop.session_id);
@@ -632,6 +850,27 @@ static void encode_payload(const struct mcd_msg *m, struct out *o)
 		out_u32(o, m->u.failed.code);
 		out_str(o, m->u.failed.session_id);
 		out_str(o, m->u.failed.reason);
+		break;
+	case MCD_MSG_READY:
+		out_str(o, m->u.ready.session_id);
+		break;
+	case MCD_MSG_X_OPEN:
+		out_u32(o, m->u.x.conn);
+		break;
+	case MCD_MSG_X_DATA:
+		out_u32(o, m->u.x.conn);
+		if (!m->u.x.data || m->u.x.len == 0 || m->u.x.len > MCD_MAX_X_DATA)
+			o->overflow = 1;
+		else
+			out_bytes(o, m->u.x.data, m->u.x.len);
+		break;
+	case MCD_MSG_X_ACK:
+		out_u32(o, m->u.x.conn);
+		out_u32(o, m->u.x.ack);
+		break;
+	case MCD_MSG_X_CLOSE:
+		out_u32(o, m->u.x.conn);
+		out_str(o, m->u.x.reason);
 		break;
 	default:
 		o->overflow = 1;

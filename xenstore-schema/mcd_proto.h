@@ -22,14 +22,31 @@
  *    |<------------------- STATUS --|   refuses a peer without overlap.
  *    |--- LAUNCH ------------------>|   (only when the agent is idle)
  *    |<------------ STARTED / FAILED|
+ *    |<-------------------- READY --|   (X modes: first window mapped)
  *    |--- STOP -------------------->|   (optional: end the app)
  *    |<------------------- EXITED --|
+ *
+ * X11 relay (version 2, LAUNCH2 with MCD_LAUNCH_X_RELAY): the agent offers
+ * the app a local display and carries each X client connection over the
+ * channel.  The agent opens a connection (X_OPEN with an id it chose); dom0
+ * connects to the session's thin client (its own record of the display,
+ * never an address from the guest) and both sides then exchange X_DATA.
+ * Either side ends a connection with X_CLOSE.  Flow control is by credit:
+ * a side may have at most MCD_X_WINDOW bytes of X_DATA on one connection
+ * that the peer has not yet acknowledged with X_ACK (sent once the bytes
+ * were written to the local socket); a peer that goes over is dropped.
+ * That bounds every buffer without ever blocking the channel, so a slow
+ * X server cannot stall control messages.
  *
  * After a reconnect (dom0 service restarted) the agent's STATUS tells dom0
  * what happened while nobody was listening (still running, or exited).
  *
  * Versions:
  *   1  first version: HELLO, STATUS, LAUNCH, STOP, STARTED, EXITED, FAILED.
+ *   2  LAUNCH2 (X mode and cookie, per-user volume, network shares), READY,
+ *      X_OPEN, X_DATA, X_ACK, X_CLOSE; FAILED codes DISPLAY and STORAGE.
+ *      A message of a later version than the one negotiated is a protocol
+ *      error (mcd_msg_version()).
  */
 #ifndef MCD_PROTO_H
 #define MCD_PROTO_H
@@ -38,7 +55,7 @@
 #include <stdint.h>
 
 #define MCD_PROTO_VERSION_MIN 1
-#define MCD_PROTO_VERSION_MAX 1
+#define MCD_PROTO_VERSION_MAX 2
 
 /* Header: type and payload length, both u32 little-endian. */
 #define MCD_HDR_LEN 8
@@ -62,6 +79,16 @@ _Static_assert(sizeof(struct mcd_hdr) == MCD_HDR_LEN, "wire header is 8 bytes");
 #define MCD_MAX_DISPLAY_LEN 64   /* host:display.screen */
 #define MCD_MAX_REASON_LEN 256   /* FAILED reason text */
 #define MCD_SESSION_ID_LEN 16    /* lowercase hex, 64 random bits */
+#define MCD_XCOOKIE_LEN   32     /* MIT-MAGIC-COOKIE-1: 16 bytes in hex */
+#define MCD_MAX_VDEV_LEN  8      /* "xvdb".."xvdz" */
+#define MCD_MAX_SHARES    4      /* network shares per launch */
+#define MCD_MAX_SHARE_SRC 255    /* "host:/export" or "//host/share/dir" */
+#define MCD_MAX_MOUNT_NAME 64    /* directory under the user's home */
+#define MCD_MAX_SHARE_USER 64    /* account on the share's server */
+#define MCD_MAX_SECRET_LEN 128   /* share password */
+#define MCD_MAX_X_CONNS   32     /* open relayed X connections per session */
+#define MCD_X_WINDOW      (256 * 1024) /* unacknowledged X_DATA per conn */
+#define MCD_MAX_X_DATA    (MCD_MAX_PAYLOAD - 4)
 
 /* Who sent a frame; each type may only travel one way (or both). */
 enum mcd_dir {
@@ -78,6 +105,12 @@ enum mcd_msg_type {
 				 * terminated: session id, user, display,
 				 * argv[argc], env[envc] */
 	MCD_MSG_STOP = 0x11,    /* u32 grace_ms, then NUL-terminated session id */
+	MCD_MSG_LAUNCH2 = 0x12, /* v2: u32 flags, u16 argc, u16 envc, u16
+				 * sharec, u16 zero, then NUL-terminated:
+				 * session id, user, display, X cookie ("" for
+				 * none), volume vdev ("" for none), argv[argc],
+				 * env[envc], and per share: kind, source,
+				 * mount name, user name, password */
 
 	/* agent -> dom0. */
 	MCD_MSG_STATUS = 0x20,  /* u32 state, i32 pid, i32 exit_code,
@@ -88,6 +121,15 @@ enum mcd_msg_type {
 				 * terminated session id */
 	MCD_MSG_FAILED = 0x23,  /* u32 code (enum mcd_fail), then NUL-terminated
 				 * session id and reason */
+	MCD_MSG_READY = 0x24,   /* v2: NUL-terminated session id; the app's
+				 * first window is mapped on the thin client */
+	MCD_MSG_X_OPEN = 0x30,  /* v2, agent -> dom0: u32 conn */
+
+	/* Both directions (v2). */
+	MCD_MSG_X_DATA = 0x31,  /* u32 conn, then 1..MCD_MAX_X_DATA bytes */
+	MCD_MSG_X_ACK = 0x32,   /* u32 conn, u32 bytes written (1..window) */
+	MCD_MSG_X_CLOSE = 0x33, /* u32 conn, then NUL-terminated reason ("" for
+				 * a normal close) */
 };
 
 /* The agent's state as reported in STATUS. */
@@ -107,7 +149,9 @@ enum mcd_fail {
 	MCD_FAIL_EXEC = 5,        /* fork/setuid/exec failed */
 	MCD_FAIL_BUSY = 6,        /* agent already runs a session */
 	MCD_FAIL_INTERNAL = 7,
-	MCD_FAIL_MAX = MCD_FAIL_INTERNAL,
+	MCD_FAIL_DISPLAY = 8,     /* v2: display unreachable or refused us */
+	MCD_FAIL_STORAGE = 9,     /* v2: volume or share could not be mounted */
+	MCD_FAIL_MAX = MCD_FAIL_STORAGE,
 };
 
 /* Roles in HELLO. */
@@ -119,6 +163,19 @@ enum mcd_role {
 
 /* LAUNCH flags; none defined in version 1, so any set bit is refused. */
 #define MCD_LAUNCH_FLAGS_KNOWN 0u
+/*
+ * LAUNCH2 flags.  With neither X flag the agent sets DISPLAY as given and
+ * does nothing else about X (headless apps, tests).
+ *  X_RELAY:  the agent serves a local display and relays it over the
+ *            channel; the request's display is the thin client's, for
+ *            dom0 (the agent does not use it).
+ *  X_DIRECT: DISPLAY is the thin client itself, over the guest's network.
+ * With either, the agent checks the display with libX11 before starting
+ * the app and sends READY when the app's first window is mapped.
+ */
+#define MCD_LAUNCH_X_RELAY 0x1u
+#define MCD_LAUNCH_X_DIRECT 0x2u
+#define MCD_LAUNCH2_FLAGS_KNOWN (MCD_LAUNCH_X_RELAY | MCD_LAUNCH_X_DIRECT)
 
 /*
  * Decoded messages.  Strings point into the receive buffer they were decoded
@@ -132,15 +189,46 @@ struct mcd_hello {
 	uint8_t reserved[3];  /* zero */
 };
 
+/* A network share for LAUNCH2.  kind "nfs": source "host:/export",
+ * user and password empty.  kind "cifs": source "//host/share[/dir]";
+ * user empty for a guest mount.  The agent mounts it on
+ * $HOME/<mount_name>; the password travels only here. */
+struct mcd_share {
+	const char *kind;
+	const char *source;
+	const char *mount_name;
+	const char *user;
+	const char *password;
+};
+
+/* LAUNCH (v1) and LAUNCH2 decode into this; v1 leaves the v2 fields empty
+ * ("" strings, no shares). */
 struct mcd_launch {
 	uint32_t flags;
 	const char *session_id;
 	const char *user;
 	const char *display;
+	const char *xcookie;  /* 32 lowercase hex digits, or "" */
+	const char *volume;   /* guest disk name ("xvdc"), or "" */
 	unsigned argc;
 	const char *argv[MCD_MAX_ARGS + 1]; /* NULL-terminated */
 	unsigned envc;
 	const char *env[MCD_MAX_ENV + 1];   /* NULL-terminated */
+	unsigned sharec;
+	struct mcd_share share[MCD_MAX_SHARES];
+};
+
+struct mcd_ready {
+	const char *session_id;
+};
+
+/* X_OPEN, X_DATA, X_ACK, X_CLOSE. */
+struct mcd_x {
+	uint32_t conn;
+	uint32_t ack;         /* X_ACK: bytes acknowledged */
+	const uint8_t *data;  /* X_DATA */
+	uint32_t len;         /* X_DATA: 1..MCD_MAX_X_DATA */
+	const char *reason;   /* X_CLOSE: printable, may be "" */
 };
 
 struct mcd_stop {
@@ -183,6 +271,8 @@ struct mcd_msg {
 		struct mcd_started started;
 		struct mcd_exited exited;
 		struct mcd_failed failed;
+		struct mcd_ready ready;
+		struct mcd_x x;
 	} u;
 };
 
@@ -236,6 +326,9 @@ uint8_t *mcd_rx_space(struct mcd_rx *rx, size_t *want);
 int mcd_rx_commit(struct mcd_rx *rx, size_t n, enum mcd_dir from,
 		  struct mcd_msg *out, char *err, size_t errlen);
 
+/* The protocol version that introduced a message type (0 if unknown). */
+unsigned mcd_msg_version(uint32_t type);
+
 /* Version both peers speak, or -1 if their ranges do not overlap. */
 int mcd_hello_negotiate(const struct mcd_hello *mine,
 			const struct mcd_hello *peer);
@@ -250,6 +343,12 @@ int mcd_valid_display(const char *s);  /* [host]:N[.M] */
 int mcd_valid_program(const char *s);  /* absolute path, no "..", printable */
 int mcd_valid_env(const char *s);      /* NAME=value, safe NAME */
 int mcd_valid_reason(const char *s);   /* printable ASCII */
+int mcd_valid_xcookie(const char *s);  /* 32 lowercase hex digits */
+int mcd_valid_vdev(const char *s);     /* xvd[b-z] */
+/* kind "nfs" or "cifs"; source by kind; mount name a plain file name;
+ * user and password without control characters (and both empty for nfs).
+ * Returns 1 if valid, else 0 with a reason in err. */
+int mcd_valid_share(const struct mcd_share *sh, char *err, size_t errlen);
 
 /* Names for logs and --json output. */
 const char *mcd_msg_name(uint32_t type);

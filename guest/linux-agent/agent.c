@@ -33,8 +33,16 @@ static void set_idle(struct agent *a)
 	a->exit_code = 0;
 	a->exit_signal = 0;
 	a->exit_reported = 0;
+	a->preparing = 0;
+	a->ready_sent = 0;
 	a->stopping = 0;
 	a->kill_at_ms = 0;
+}
+
+static void cleanup(struct agent *a)
+{
+	if (a->ops->cleanup)
+		a->ops->cleanup(a->ctx);
 }
 
 static int send_msg(struct agent *a, const struct mcd_msg *m)
@@ -158,42 +166,93 @@ static int ack_reported_exit(struct agent *a, const char *sid)
 	return same;
 }
 
-static int handle_launch(struct agent *a, const struct mcd_launch *l)
+/* The outcome of a launch, now or after it was pending. */
+static int launch_result(struct agent *a, pid_t pid, uint32_t code,
+			 char *reason, size_t reason_len)
 {
-	char reason[MCD_MAX_REASON_LEN + 1];
-	uint32_t code = MCD_FAIL_INTERNAL;
 	struct mcd_msg m = { .type = MCD_MSG_STARTED };
-	pid_t pid = 0;
+	char sid[MCD_SESSION_ID_LEN + 1];
 
-	if (ack_reported_exit(a, l->session_id))
-		set_idle(a);
-	if (a->state != MCD_AGENT_IDLE) {
-		snprintf(reason, sizeof(reason), "busy with session %s",
-			 a->sid);
-		return send_failed(a, MCD_FAIL_BUSY, l->session_id, reason);
-	}
-	log_info("session %s: launch %s as %s on display %s (%u args, %u env)",
-		 l->session_id, l->argv[0], l->user, l->display, l->argc,
-		 l->envc);
-	reason[0] = '\0';
-	if (a->ops->launch(a->ctx, l, &pid, &code, reason, sizeof(reason)) < 0
-	    || pid <= 0) {
+	a->preparing = 0;
+	if (pid <= 0) {
 		if (code == 0 || code > MCD_FAIL_MAX)
 			code = MCD_FAIL_INTERNAL;
 		if (!mcd_valid_reason(reason))
-			snprintf(reason, sizeof(reason), "launch failed");
-		return send_failed(a, code, l->session_id, reason);
+			snprintf(reason, reason_len, "launch failed");
+		snprintf(sid, sizeof(sid), "%s", a->sid);
+		cleanup(a);
+		set_idle(a);
+		if (!a->hello_done)
+			return 0;
+		return send_failed(a, code, sid, reason);
 	}
 	a->state = MCD_AGENT_RUNNING;
-	snprintf(a->sid, sizeof(a->sid), "%s", l->session_id);
 	a->pid = pid;
 	a->exit_code = 0;
 	a->exit_signal = 0;
 	a->stopping = 0;
 	a->kill_at_ms = 0;
 	log_info("session %s: started pid %d", a->sid, (int)pid);
+	if (!a->hello_done)
+		return 0; /* reported by STATUS at the next HELLO */
 	m.u.started.pid = pid;
 	m.u.started.session_id = a->sid;
+	return send_msg(a, &m);
+}
+
+static int handle_launch(struct agent *a, const struct mcd_launch *l)
+{
+	char reason[MCD_MAX_REASON_LEN + 1];
+	uint32_t code = MCD_FAIL_INTERNAL;
+	pid_t pid = 0;
+	int r;
+
+	if (ack_reported_exit(a, l->session_id))
+		set_idle(a);
+	if (a->state != MCD_AGENT_IDLE || a->preparing) {
+		snprintf(reason, sizeof(reason), "busy with session %s",
+			 a->sid);
+		return send_failed(a, MCD_FAIL_BUSY, l->session_id, reason);
+	}
+	log_info("session %s: launch %s as %s on display %s (%u args, %u env%s%s%s)",
+		 l->session_id, l->argv[0], l->user, l->display, l->argc,
+		 l->envc, l->flags & MCD_LAUNCH_X_RELAY ? ", X relay" : "",
+		 l->flags & MCD_LAUNCH_X_DIRECT ? ", X direct" : "",
+		 l->volume[0] || l->sharec ? ", storage" : "");
+	snprintf(a->sid, sizeof(a->sid), "%s", l->session_id);
+	a->preparing = 1;
+	a->ready_sent = 0;
+	reason[0] = '\0';
+	r = a->ops->launch(a->ctx, l, &pid, &code, reason, sizeof(reason));
+	if (r == 1)
+		return 0; /* agent_launch_done() follows */
+	return launch_result(a, r < 0 ? 0 : pid, code, reason, sizeof(reason));
+}
+
+int agent_launch_done(struct agent *a, pid_t pid, uint32_t code,
+		      const char *reason)
+{
+	char why[MCD_MAX_REASON_LEN + 1];
+
+	if (!a->preparing) {
+		log_warnx("internal: launch result without a pending launch");
+		return 0;
+	}
+	snprintf(why, sizeof(why), "%s", reason ? reason : "");
+	return launch_result(a, pid, code, why, sizeof(why));
+}
+
+int agent_ready(struct agent *a)
+{
+	struct mcd_msg m = { .type = MCD_MSG_READY };
+
+	if (a->state != MCD_AGENT_RUNNING || a->ready_sent)
+		return 0;
+	a->ready_sent = 1;
+	log_info("session %s: first window mapped, ready", a->sid);
+	if (!a->hello_done || a->version < 2)
+		return 0;
+	m.u.ready.session_id = a->sid;
 	return send_msg(a, &m);
 }
 
@@ -241,11 +300,23 @@ int agent_handle(struct agent *a, const struct mcd_msg *m, long now_ms)
 			  mcd_msg_name(m->type));
 		return -1;
 	}
+	if (mcd_msg_version(m->type) > (unsigned)a->version) {
+		log_warnx("protocol error: %s in protocol version %d",
+			  mcd_msg_name(m->type), a->version);
+		return -1;
+	}
 	switch (m->type) {
 	case MCD_MSG_LAUNCH:
+	case MCD_MSG_LAUNCH2:
 		return handle_launch(a, &m->u.launch);
 	case MCD_MSG_STOP:
 		return handle_stop(a, &m->u.stop, now_ms);
+	case MCD_MSG_X_DATA:
+	case MCD_MSG_X_ACK:
+	case MCD_MSG_X_CLOSE:
+		if (a->ops->x_message)
+			return a->ops->x_message(a->ctx, m);
+		break;
 	}
 	log_warnx("protocol error: unexpected %s from dom0",
 		  mcd_msg_name(m->type));
@@ -274,6 +345,9 @@ int agent_child_exited(struct agent *a, pid_t pid, int wstatus)
 	/* The session ends with its leader: nothing it started may linger
 	 * into the next session of this domain. */
 	a->ops->signal(a->ctx, pid, SIGKILL);
+	/* Storage synced and unmounted before dom0 hears of the exit: it
+	 * destroys the domain on EXITED. */
+	cleanup(a);
 	a->state = MCD_AGENT_EXITED;
 	a->stopping = 0;
 	a->kill_at_ms = 0;

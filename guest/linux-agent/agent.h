@@ -34,11 +34,23 @@ struct agent_ops {
 	/* Send one message; 0, or -1 if the channel failed. */
 	int (*send)(void *ctx, const struct mcd_msg *m);
 	/* Check and start the app of req: 0 with *pid (also its process group
-	 * id), or -1 with *code (enum mcd_fail) and a printable reason. */
+	 * id), or -1 with *code (enum mcd_fail) and a printable reason.  May
+	 * return 1 when the launch goes on in the event loop (the X display
+	 * check needs the relay running): the loop then calls
+	 * agent_launch_done() exactly once.  req's strings are only valid
+	 * during the call. */
 	int (*launch)(void *ctx, const struct mcd_launch *req, pid_t *pid,
 		      uint32_t *code, char *reason, size_t reason_len);
 	/* Send sig to the app's process group. */
 	void (*signal)(void *ctx, pid_t pgid, int sig);
+	/* Optional.  The session is over (app exited, or a launch failed
+	 * after ops->launch() began): undo what the launch set up (sync and
+	 * unmount the user's storage, stop the X relay) BEFORE the agent
+	 * reports it, since dom0 destroys the domain on that report. */
+	void (*cleanup)(void *ctx);
+	/* Optional.  X_DATA, X_ACK or X_CLOSE from dom0; -1 is a protocol
+	 * error (the channel is dropped).  NULL: such messages are errors. */
+	int (*x_message)(void *ctx, const struct mcd_msg *m);
 };
 
 struct agent {
@@ -60,6 +72,8 @@ struct agent {
 	int32_t exit_code; /* -1 when killed by a signal */
 	uint32_t exit_signal;
 	int exit_reported; /* STATUS on this connection carried the exit */
+	int preparing;     /* ops->launch() returned 1; sid set, state idle */
+	int ready_sent;    /* READY went out for this session */
 	int stopping;      /* STOP received, SIGTERM sent */
 	long kill_at_ms;   /* when to send SIGKILL; 0 for never */
 };
@@ -88,6 +102,12 @@ int agent_child_exited(struct agent *a, pid_t pid, int wstatus);
 int agent_pump(struct agent *a, struct mcd_rx *rx,
 	       ssize_t (*recv)(void *ctx, void *buf, size_t n), void *ctx,
 	       long now_ms);
+/* A launch that ops->launch() left pending has finished: pid > 0 started,
+ * else failed with code and reason.  -1: drop the channel. */
+int agent_launch_done(struct agent *a, pid_t pid, uint32_t code,
+		      const char *reason);
+/* The app's first window is mapped: send READY (once per session). */
+int agent_ready(struct agent *a);
 /* Run due timers (SIGKILL after the STOP grace period). */
 void agent_timer(struct agent *a, long now_ms);
 /* When agent_timer() next has work, or 0 for never. */

@@ -89,7 +89,9 @@ static void op_signal(void *ctx, pid_t pgid, int sig)
 		log_warn("signal %d to process group %d", sig, (int)pgid);
 }
 
-static const struct agent_ops loop_ops = { op_send, op_launch, op_signal };
+static const struct agent_ops loop_ops = {
+	.send = op_send, .launch = op_launch, .signal = op_signal,
+};
 
 /* ---- the channel ---- */
 

@@ -84,8 +84,9 @@ static void fake_signal(void *ctx, pid_t pgid, int sig)
 	f->sig_num[f->nsigs++] = sig;
 }
 
-static const struct agent_ops fake_ops = { fake_send, fake_launch,
-					   fake_signal };
+static const struct agent_ops fake_ops = {
+	.send = fake_send, .launch = fake_launch, .signal = fake_signal,
+};
 
 struct t {
 	struct fake f;

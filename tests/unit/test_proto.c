@@ -572,7 +572,7 @@ static void test_unknown_type(void **state)
 	(void)state;
 	expect_header_refused(0, 8, MCD_DIR_TO_DOM0, "unknown message type");
 	expect_header_refused(0x02, 8, MCD_DIR_TO_GUEST, "unknown message type");
-	expect_header_refused(0x24, 30, MCD_DIR_TO_DOM0, "unknown message type");
+	expect_header_refused(0x25, 30, MCD_DIR_TO_DOM0, "unknown message type");
 	expect_header_refused(0xffffffffu, 8, MCD_DIR_TO_GUEST,
 			      "unknown message type");
 	assert_string_equal(mcd_msg_name(0x99), "UNKNOWN");
