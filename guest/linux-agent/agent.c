@@ -218,7 +218,7 @@ static int handle_launch(struct agent *a, const struct mcd_launch *l)
 		 l->session_id, l->argv[0], l->user, l->display, l->argc,
 		 l->envc, l->flags & MCD_LAUNCH_X_RELAY ? ", X relay" : "",
 		 l->flags & MCD_LAUNCH_X_DIRECT ? ", X direct" : "",
-		 l->volume[0] || l->sharec ? ", storage" : "");
+		 (l->volume && l->volume[0]) || l->sharec ? ", storage" : "");
 	snprintf(a->sid, sizeof(a->sid), "%s", l->session_id);
 	a->preparing = 1;
 	a->ready_sent = 0;

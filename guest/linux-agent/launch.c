@@ -359,21 +359,29 @@ int launch_check_program(const struct launch_user *u, const char *path,
 /* ---- environment ---- */
 
 int launch_build_env(const struct launch_user *u,
-		     const struct mcd_launch *req, struct launch_env *e)
+		     const struct mcd_launch *req, const struct launch_x *x,
+		     struct launch_env *e)
 {
+	const char *display = x && x->display && x->display[0] ? x->display
+							       : req->display;
 	int n = 0;
 
 	snprintf(e->home, sizeof(e->home), "HOME=%s", u->home);
 	snprintf(e->user, sizeof(e->user), "USER=%s", u->name);
 	snprintf(e->logname, sizeof(e->logname), "LOGNAME=%s", u->name);
 	snprintf(e->shell, sizeof(e->shell), "SHELL=%s", u->shell);
-	snprintf(e->display, sizeof(e->display), "DISPLAY=%s", req->display);
+	snprintf(e->display, sizeof(e->display), "DISPLAY=%s", display);
 	e->env[n++] = e->home;
 	e->env[n++] = e->user;
 	e->env[n++] = e->logname;
 	e->env[n++] = e->shell;
 	e->env[n++] = "PATH=" LAUNCH_PATH;
 	e->env[n++] = e->display;
+	if (x && x->xauthority) {
+		snprintf(e->xauthority, sizeof(e->xauthority), "XAUTHORITY=%s",
+			 x->xauthority);
+		e->env[n++] = e->xauthority;
+	}
 	for (unsigned i = 0; i < req->envc && i < MCD_MAX_ENV && req->env[i];
 	     i++)
 		e->env[n++] = req->env[i];
@@ -478,50 +486,71 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 	return -1;
 }
 
-int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
-		 pid_t *pid, uint32_t *code, char *reason, size_t reason_len)
+int launch_prepare(const struct launch_opts *o, const struct mcd_launch *req,
+		   struct launch_user *u, uint32_t *code, char *reason,
+		   size_t reason_len)
 {
-	struct launch_user *u;
-	struct launch_env *e;
-	int r, rc = -1;
+	int r = launch_lookup_user(req->user, u, code, reason, reason_len);
 
-	u = calloc(1, sizeof(*u));
-	e = calloc(1, sizeof(*e));
-	if (!u || !e) {
-		*code = MCD_FAIL_INTERNAL;
-		snprintf(reason, reason_len, "out of memory");
-		goto out;
-	}
-	r = launch_lookup_user(req->user, u, code, reason, reason_len);
 	if (r < 0)
-		goto out;
+		return -1;
 	if (r == 1) {
 		*code = MCD_FAIL_NO_USER;
 		if (!o->create_users) {
 			snprintf(reason, reason_len, "no such user: %s",
 				 req->user);
-			goto out;
+			return -1;
 		}
 		if (launch_create_user(req->user, reason, reason_len) < 0)
-			goto out;
+			return -1;
 		r = launch_lookup_user(req->user, u, code, reason, reason_len);
 		if (r < 0)
-			goto out;
+			return -1;
 		if (r == 1) {
 			*code = MCD_FAIL_NO_USER;
 			snprintf(reason, reason_len, "user %s missing after "
 				 "creating it", req->user);
-			goto out;
+			return -1;
 		}
 	}
 	if (launch_check_program(u, req->argv[0], reason, reason_len) < 0) {
 		*code = MCD_FAIL_NO_PROGRAM;
-		goto out;
+		return -1;
 	}
-	launch_build_env(u, req, e);
+	return 0;
+}
+
+int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
+		 const struct launch_x *x, pid_t *pid, uint32_t *code,
+		 char *reason, size_t reason_len)
+{
+	struct launch_env *e = calloc(1, sizeof(*e));
+	int rc;
+
+	if (!e) {
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "out of memory");
+		return -1;
+	}
+	launch_build_env(u, req, x, e);
 	rc = spawn(u, req, e, pid, code, reason, reason_len);
-out:
-	free(u);
 	free(e);
+	return rc;
+}
+
+int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
+		 pid_t *pid, uint32_t *code, char *reason, size_t reason_len)
+{
+	struct launch_user *u = calloc(1, sizeof(*u));
+	int rc = -1;
+
+	if (!u) {
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "out of memory");
+		return -1;
+	}
+	if (launch_prepare(o, req, u, code, reason, reason_len) == 0)
+		rc = launch_spawn(u, req, NULL, pid, code, reason, reason_len);
+	free(u);
 	return rc;
 }

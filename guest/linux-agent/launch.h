@@ -52,6 +52,25 @@ struct launch_opts {
 int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
 		 pid_t *pid, uint32_t *code, char *reason, size_t reason_len);
 
+/*
+ * launch_start() in two steps, for launches that set things up between
+ * (the user's storage, the X relay and its display check):
+ * launch_prepare() finds or creates the user and checks the program;
+ * launch_spawn() starts the app.  `x` overrides what the request says
+ * about X: its display ("" or NULL: the request's) and an XAUTHORITY file
+ * (NULL: none).
+ */
+struct launch_x {
+	const char *display;
+	const char *xauthority;
+};
+int launch_prepare(const struct launch_opts *o, const struct mcd_launch *req,
+		   struct launch_user *u, uint32_t *code, char *reason,
+		   size_t reason_len);
+int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
+		 const struct launch_x *x, pid_t *pid, uint32_t *code,
+		 char *reason, size_t reason_len);
+
 /* The pieces of launch_start(), for the tests. */
 
 /* Look name up: 0 found, 1 no such user, -1 error or refused (uid/gid 0,
@@ -69,7 +88,7 @@ int launch_check_program(const struct launch_user *u, const char *path,
  * req: HOME, USER, LOGNAME, SHELL, PATH, DISPLAY and the request's extra
  * entries.  Returns the number of entries; env[n] is NULL.
  */
-#define LAUNCH_ENV_FIXED 6
+#define LAUNCH_ENV_FIXED 7
 #define LAUNCH_ENV_MAX (LAUNCH_ENV_FIXED + MCD_MAX_ENV + 1)
 struct launch_env {
 	char home[PATH_MAX + sizeof("HOME=")];
@@ -77,9 +96,11 @@ struct launch_env {
 	char logname[MCD_MAX_USER_LEN + sizeof("LOGNAME=")];
 	char shell[PATH_MAX + sizeof("SHELL=")];
 	char display[MCD_MAX_DISPLAY_LEN + sizeof("DISPLAY=")];
+	char xauthority[PATH_MAX + sizeof("XAUTHORITY=")];
 	const char *env[LAUNCH_ENV_MAX];
 };
 int launch_build_env(const struct launch_user *u,
-		     const struct mcd_launch *req, struct launch_env *e);
+		     const struct mcd_launch *req, const struct launch_x *x,
+		     struct launch_env *e);
 
 #endif /* MCD_AGENT_LAUNCH_H */

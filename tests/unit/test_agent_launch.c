@@ -209,7 +209,7 @@ static void test_build_env(void **state)
 	r.env[0] = "LANG=C.UTF-8";
 	r.env[1] = "XAUTHORITY=/tmp/x";
 	r.envc = 2;
-	n = launch_build_env(&u, &r, e);
+	n = launch_build_env(&u, &r, NULL, e);
 	assert_int_equal(n, LAUNCH_ENV_FIXED + 2);
 	assert_string_equal(e->env[0], "HOME=/home/alice");
 	assert_string_equal(e->env[1], "USER=alice");

@@ -240,7 +240,7 @@ static void test_refuses_before_hello(void **state)
 static void test_refuses_bad_hello(void **state)
 {
 	struct t *t = *state;
-	struct mcd_msg too_new = dom0_hello(2, 5, MCD_ROLE_DOM0);
+	struct mcd_msg too_new = dom0_hello(MCD_PROTO_VERSION_MAX + 1, MCD_PROTO_VERSION_MAX + 4, MCD_ROLE_DOM0);
 	struct mcd_msg agent = dom0_hello(1, 1, MCD_ROLE_AGENT_LINUX);
 	struct mcd_msg ok = dom0_hello(1, 1, MCD_ROLE_DOM0);
 
