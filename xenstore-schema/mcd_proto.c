@@ -293,6 +293,8 @@ static const char *const env_denied[] = {
 	"LD_", "GCONV_PATH", "HOSTALIASES", "LOCALDOMAIN", "RES_OPTIONS",
 	"TMPDIR", "BASH_ENV", "ENV", "IFS", "PATH", "HOME", "USER", "LOGNAME",
 	"SHELL", "DISPLAY", "MALLOC_",
+	/* Set by the agent from the request's X cookie, never from env. */
+	"XAUTHORITY",
 	/* The rest of glibc's list of variables it drops for setuid programs. */
 	"GLIBC_TUNABLES", "GETCONF_DIR", "LOCPATH", "NIS_PATH", "NLSPATH",
 	"RESOLV_HOST_CONF", "TZDIR",

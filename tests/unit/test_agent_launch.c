@@ -207,10 +207,11 @@ static void test_build_env(void **state)
 	strcpy(u.home, "/home/alice");
 	strcpy(u.shell, "/bin/sh");
 	r.env[0] = "LANG=C.UTF-8";
-	r.env[1] = "XAUTHORITY=/tmp/x";
+	r.env[1] = "TERM=xterm";
 	r.envc = 2;
 	n = launch_build_env(&u, &r, NULL, e);
-	assert_int_equal(n, LAUNCH_ENV_FIXED + 2);
+	/* Without X overrides there is no XAUTHORITY entry. */
+	assert_int_equal(n, LAUNCH_ENV_FIXED - 1 + 2);
 	assert_string_equal(e->env[0], "HOME=/home/alice");
 	assert_string_equal(e->env[1], "USER=alice");
 	assert_string_equal(e->env[2], "LOGNAME=alice");
@@ -218,8 +219,16 @@ static void test_build_env(void **state)
 	assert_string_equal(e->env[4], "PATH=/usr/local/bin:/usr/bin:/bin");
 	assert_string_equal(e->env[5], "DISPLAY=thin:7");
 	assert_string_equal(e->env[6], "LANG=C.UTF-8");
-	assert_string_equal(e->env[7], "XAUTHORITY=/tmp/x");
+	assert_string_equal(e->env[7], "TERM=xterm");
 	assert_null(e->env[8]);
+
+	/* The relay's display and the installed cookie replace the request's. */
+	struct launch_x x = { ":0", "/run/mcd/x/alice.auth" };
+	n = launch_build_env(&u, &r, &x, e);
+	assert_int_equal(n, LAUNCH_ENV_FIXED + 2);
+	assert_string_equal(e->env[5], "DISPLAY=:0");
+	assert_string_equal(e->env[6], "XAUTHORITY=/run/mcd/x/alice.auth");
+	assert_string_equal(e->env[7], "LANG=C.UTF-8");
 	free(e);
 }
 
