@@ -86,6 +86,12 @@ for f in "$xen" "$kernel" "$dom0"; do
 	[ -f "$f" ] || die "$f missing; run scripts/testbed/build.sh"
 done
 
+# One testbed at a time on a machine: two QEMU/TCG runs side by side are
+# each slower than both in turn, and time out.
+mkdir -p "$MCD_CACHE"
+exec 8>"$MCD_CACHE/.run.lock"
+flock 8
+
 rundir=$MCD_CACHE/run/$$
 rm -rf "$rundir"
 mkdir -p "$rundir/tree/payload" "$MCD_CACHE/logs"
