@@ -8,7 +8,9 @@
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_proto.h"
+#include "storage.h"
 #include "xs.h"
+#include "xsess.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -36,6 +38,15 @@ struct loop {
 	int sfd;                /* signalfd */
 	int quit;
 
+	/* The session's storage and X side (see op_launch). */
+	struct storage storage;
+	struct xsess *x;
+	struct launch_x xenv;
+	struct launch_user user;
+	int pending;            /* waiting for the X display check */
+	uint8_t *pending_req;   /* the LAUNCH2 frame, re-decoded to spawn */
+	int pending_len;
+
 	/* vchan only */
 	xentoollog_logger *xtl;
 	struct axs xs;
@@ -54,6 +65,8 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+static void chan_drop(struct loop *l);
+
 /* ---- what the state machine may do ---- */
 
 static int op_send(void *ctx, const struct mcd_msg *m)
@@ -71,12 +84,92 @@ static int op_send(void *ctx, const struct mcd_msg *m)
 	return mcd_chan_send(l->chan, l->tx, (size_t)n, LOOP_SEND_TIMEOUT_MS);
 }
 
+static int x_send(void *ctx, const struct mcd_msg *m)
+{
+	return op_send(ctx, m);
+}
+
+/*
+ * The user, then the storage, then (X modes) the X side, whose display
+ * check runs in the loop: the request is kept as an encoded frame (its
+ * strings point into the receive buffer) and spawned once the check passed.
+ */
 static int op_launch(void *ctx, const struct mcd_launch *req, pid_t *pid,
 		     uint32_t *code, char *reason, size_t reason_len)
 {
 	struct loop *l = ctx;
+	struct xsess_io io = { x_send, l };
+	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
 
-	return launch_start(&l->launch, req, pid, code, reason, reason_len);
+	if (launch_prepare(&l->launch, req, &l->user, code, reason,
+			   reason_len) < 0)
+		return -1;
+	if (storage_mount(&l->storage, req, &l->user, code, reason,
+			  reason_len) < 0)
+		return -1;
+	if (!(req->flags & (MCD_LAUNCH_X_RELAY | MCD_LAUNCH_X_DIRECT)))
+		return launch_spawn(&l->user, req, NULL, pid, code, reason,
+				    reason_len);
+	m.u.launch = *req;
+	l->pending_len = mcd_encode(&m, l->pending_req, MCD_MAX_FRAME);
+	if (l->pending_len < 0) {
+		*code = MCD_FAIL_INTERNAL;
+		snprintf(reason, reason_len, "cannot keep the request");
+		return -1;
+	}
+	if (xsess_start(&l->x, req, &l->user, &io, &l->xenv, code, reason,
+			reason_len) < 0)
+		return -1;
+	l->pending = 1;
+	return 1;
+}
+
+/* The display check passed: start the app of the kept request. */
+static void pending_spawn(struct loop *l)
+{
+	char reason[MCD_MAX_REASON_LEN + 1] = "";
+	char err[128];
+	uint32_t code = MCD_FAIL_INTERNAL;
+	struct mcd_msg m;
+	pid_t pid = 0;
+
+	l->pending = 0;
+	if (mcd_decode(MCD_MSG_LAUNCH2, MCD_DIR_TO_GUEST,
+		       l->pending_req + MCD_HDR_LEN,
+		       (size_t)l->pending_len - MCD_HDR_LEN, &m, err,
+		       sizeof(err)) < 0) {
+		snprintf(reason, sizeof(reason), "kept request: %s", err);
+	} else if (launch_spawn(&l->user, &m.u.launch, &l->xenv, &pid, &code,
+				reason, sizeof(reason)) == 0) {
+		xsess_app_started(l->x, pid);
+	} else {
+		pid = 0;
+	}
+	if (agent_launch_done(&l->agent, pid, code, reason) < 0 && l->chan)
+		chan_drop(l);
+}
+
+static void op_cleanup(void *ctx)
+{
+	struct loop *l = ctx;
+
+	l->pending = 0;
+	xsess_end(l->x);
+	l->x = NULL;
+	memset(&l->xenv, 0, sizeof(l->xenv));
+	storage_unmount(&l->storage);
+}
+
+static int op_x_message(void *ctx, const struct mcd_msg *m)
+{
+	struct loop *l = ctx;
+
+	if (!l->x) {
+		log_warnx("protocol error: %s without an X relay",
+			  mcd_msg_name(m->type));
+		return -1;
+	}
+	return xsess_message(l->x, m);
 }
 
 static void op_signal(void *ctx, pid_t pgid, int sig)
@@ -91,6 +184,7 @@ static void op_signal(void *ctx, pid_t pgid, int sig)
 
 static const struct agent_ops loop_ops = {
 	.send = op_send, .launch = op_launch, .signal = op_signal,
+	.cleanup = op_cleanup, .x_message = op_x_message,
 };
 
 /* ---- the channel ---- */
@@ -141,6 +235,7 @@ static void chan_drop(struct loop *l)
 {
 	mcd_chan_close(l->chan);
 	l->chan = NULL;
+	xsess_channel_lost(l->x);
 	if (l->open)
 		agent_disconnected(&l->agent);
 	l->open = 0;
@@ -211,7 +306,10 @@ static void reap(struct loop *l)
 			status = W_EXITCODE(si.si_status, 0);
 		else
 			status = W_EXITCODE(0, si.si_status);
-		rc = agent_child_exited(&l->agent, si.si_pid, status);
+		if (xsess_owns_child(l->x, si.si_pid))
+			rc = 0; /* the watcher: xsess_event() tells why */
+		else
+			rc = agent_child_exited(&l->agent, si.si_pid, status);
 		while (waitpid(si.si_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		if (rc < 0 && l->chan)
@@ -259,6 +357,38 @@ static int signals_setup(struct loop *l)
 	return l->sfd < 0 ? -1 : 0;
 }
 
+/* ---- the X side ---- */
+
+static void x_event(struct loop *l, const struct pollfd *pfd, int n)
+{
+	char reason[MCD_MAX_REASON_LEN + 1] = "";
+
+	switch (xsess_event(l->x, pfd, n, reason, sizeof(reason))) {
+	case XSESS_NOTHING:
+		break;
+	case XSESS_DISPLAY_OK:
+		if (l->pending)
+			pending_spawn(l);
+		break;
+	case XSESS_DISPLAY_FAILED:
+		if (l->pending) {
+			l->pending = 0;
+			if (agent_launch_done(&l->agent, 0, MCD_FAIL_DISPLAY,
+					      reason) < 0 && l->chan)
+				chan_drop(l);
+		}
+		break;
+	case XSESS_WINDOW_MAPPED:
+		if (agent_ready(&l->agent) < 0 && l->chan)
+			chan_drop(l);
+		break;
+	case XSESS_CHANNEL_ERROR:
+		if (l->chan)
+			chan_drop(l);
+		break;
+	}
+}
+
 /* ---- the loop ---- */
 
 static int poll_timeout(const struct loop *l, long now)
@@ -289,8 +419,12 @@ static void loop_free(struct loop *l)
 		xtl_logger_destroy(l->xtl);
 	if (l->sfd >= 0)
 		close(l->sfd);
+	xsess_end(l->x);
+	l->x = NULL;
+	storage_unmount(&l->storage);
 	free(l->rx);
 	free(l->tx);
+	free(l->pending_req);
 }
 
 int loop_run(const struct loop_opts *o)
@@ -305,7 +439,8 @@ int loop_run(const struct loop_opts *o)
 	agent_init(&l.agent, &loop_ops, &l);
 	l.rx = malloc(sizeof(*l.rx));
 	l.tx = malloc(MCD_MAX_FRAME);
-	if (!l.rx || !l.tx || signals_setup(&l) < 0) {
+	l.pending_req = malloc(MCD_MAX_FRAME);
+	if (!l.rx || !l.tx || !l.pending_req || signals_setup(&l) < 0) {
 		log_warn("start-up");
 		loop_free(&l);
 		return 1;
@@ -316,9 +451,10 @@ int loop_run(const struct loop_opts *o)
 	}
 
 	while (!l.quit) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[2 + LOOP_MAX_XFDS];
 		long now = now_ms();
 		nfds_t n = 1;
+		int nx;
 
 		if (!l.chan && now >= l.retry_at)
 			chan_create(&l);
@@ -337,8 +473,14 @@ int loop_run(const struct loop_opts *o)
 			pfd[1].fd = mcd_chan_fd(l.chan);
 			pfd[1].events = POLLIN;
 			pfd[1].revents = 0;
-			n = 2;
+		} else {
+			pfd[1].fd = -1; /* poll ignores it */
+			pfd[1].events = 0;
+			pfd[1].revents = 0;
 		}
+		n = 2;
+		nx = xsess_pollfds(l.x, pfd + 2, LOOP_MAX_XFDS);
+		n += (nfds_t)nx;
 		if (poll(pfd, n, poll_timeout(&l, now)) < 0) {
 			if (errno != EINTR)
 				log_warn("poll");
@@ -348,8 +490,10 @@ int loop_run(const struct loop_opts *o)
 			signal_event(&l);
 		if (l.quit)
 			break;
-		if (n == 2 && l.chan && pfd[1].revents)
+		if (l.chan && pfd[1].revents)
 			chan_event(&l);
+		if (nx > 0 && l.x)
+			x_event(&l, pfd + 2, nx);
 	}
 	agent_shutdown(&l.agent);
 	loop_free(&l);

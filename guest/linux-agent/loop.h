@@ -13,6 +13,7 @@
 #define MCD_AGENT_LOOP_H
 
 #include "conf.h"
+#include "mcd_proto.h"
 
 enum loop_transport {
 	LOOP_VCHAN = 1,
@@ -29,6 +30,8 @@ struct loop_opts {
 #define LOOP_SEND_TIMEOUT_MS 5000
 /* How long a connected client may take to send its HELLO. */
 #define LOOP_HELLO_TIMEOUT_MS 30000
+/* At most this many descriptors of the X side in one poll. */
+#define LOOP_MAX_XFDS (2 * MCD_MAX_X_CONNS + 4)
 /* Retry delays when the server cannot be created (no XenStore yet, ...). */
 #define LOOP_RETRY_MIN_MS 100
 #define LOOP_RETRY_MAX_MS 5000

@@ -1,6 +1,6 @@
 # The Linux guest agent, mcd-agent.  It needs only libxenvchan, libxenstore
 # and libxentoollog in the guest (not libxl), so it does not link XEN_LIBS.
-AGENT_SRCS := log.c conf.c agent.c launch.c xs.c loop.c
+AGENT_SRCS := log.c conf.c agent.c launch.c storage.c xsess.c xs.c loop.c
 AGENT_OBJS := $(addprefix $(O)/guest/linux-agent/,$(AGENT_SRCS:.c=.o))
 AGENT_LIBS := -lxenvchan -lxenstore -lxentoollog
 AGENT_BIN := $(O)/guest/mcd-agent
