@@ -5,8 +5,8 @@ step() { printf '\n=== %s\n' "$*"; }
 
 step "Xen $(xl info | awk '/^xen_version/ { print $3 }') is up; domains:"
 xl list
-step "mcd-toolstack launch --template linux-demo --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app --arg"
-sid=$(mcd-toolstack launch --template linux-demo --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app --arg)
+step "mcd-toolstack launch --x none --template linux-demo --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app --arg"
+sid=$(mcd-toolstack launch --x none --template linux-demo --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app --arg)
 echo "session id: $sid"
 step "xl list"
 xl list

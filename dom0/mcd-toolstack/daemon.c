@@ -279,7 +279,8 @@ static void session_rec(const struct session *s, const char *state,
 /* Give a claimed pool member the launch: its domain and agent are ready,
  * so this is one XenStore transaction and one LAUNCH message. */
 static void launch_warm(struct daemon *d, struct client *c, struct session *s,
-			const char *user, const char *display, char **argv)
+			const char *user, const char *display, char **argv,
+			const struct launch_opt *opt)
 {
 	struct store_rec rec = { .domid = s->domid };
 
@@ -296,6 +297,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 		free(s->argv);
 	}
 	s->argv = argv;
+	s->opt = *opt;
 	s->waiter = c;
 	if (c)
 		c->s = s;
@@ -366,7 +368,8 @@ static void place(struct daemon *d, struct session *s)
 		s->argv = NULL;
 		if (c)
 			c->s = NULL;
-		launch_warm(d, c, warm, s->user, s->display, argv);
+		launch_warm(d, c, warm, s->user, s->display, argv, &s->opt);
+		launchopt_wipe_secrets(&s->opt);
 		session_free(d, s);
 		return;
 	}
@@ -403,21 +406,28 @@ void daemon_tick_waiting(struct daemon *d, struct session *s, long now)
 
 /* Validate a launch request completely before anything is created, so a
  * bad request never leaves a half-made domain.  Strings: template, user,
- * display, seconds to wait for room (0: do not wait), argv. */
-static void handle_launch(struct daemon *d, struct client *c,
-			  const struct ctl_msg *m)
+ * display, seconds to wait for room (0: do not wait), launch options
+ * (KEY=VALUE, see launchopt.h), argv. */
+static void launch_checked(struct daemon *d, struct client *c,
+			   const struct ctl_msg *m, struct launch_opt *o)
 {
-	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH };
+	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH2 };
 	uint8_t frame[MCD_MAX_FRAME];
 	char sid[MCD_SESSION_ID_LEN + 1], err[512], *end;
-	const char *const *argv = m->str + 4;
+	const char *const *argv;
 	struct session *s;
 	unsigned long wait;
-	unsigned argc;
+	unsigned argc, first = 4;
 
 	if (m->nstr < 5)
 		return reply_error(c, "launch: template, user, display and program are required");
-	argc = m->nstr - 4;
+	for (; first < m->nstr && launchopt_is_option(m->str[first]); first++)
+		if (launchopt_apply(o, m->str[first], err, sizeof(err)) < 0)
+			return reply_error(c, "%s", err);
+	if (first >= m->nstr)
+		return reply_error(c, "launch: no program given");
+	argv = m->str + first;
+	argc = m->nstr - first;
 	if (!template_name_valid(m->str[0], err, sizeof(err)))
 		return reply_error(c, "%s", err);
 	if (!mcd_valid_user(m->str[1]))
@@ -437,6 +447,10 @@ static void handle_launch(struct daemon *d, struct client *c,
 	if (argc > MCD_MAX_ARGS)
 		return reply_error(c, "too many arguments (%u, at most %d)", argc,
 				   MCD_MAX_ARGS);
+	launchopt_to_launch(o, &probe.u.launch);
+	/* A volume will be attached as some xvdX: probe with the longest. */
+	if (o->volume)
+		probe.u.launch.volume = "xvdz";
 	probe.u.launch.session_id = "0000000000000000";
 	probe.u.launch.user = m->str[1];
 	probe.u.launch.display = m->str[2];
@@ -455,7 +469,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 				fatal("out of memory");
 		if (!copy)
 			fatal("out of memory");
-		launch_warm(d, c, s, m->str[1], m->str[2], copy);
+		launch_warm(d, c, s, m->str[1], m->str[2], copy, o);
 		return;
 	}
 	if (daemon_new_sid(d, sid) < 0)
@@ -479,11 +493,24 @@ static void handle_launch(struct daemon *d, struct client *c,
 			fatal("out of memory");
 	if (!s->argv)
 		fatal("out of memory");
+	s->opt = *o;
 	s->waiter = c;
 	c->s = s;
 	s->deadline = wait ? now_ms() + (long)wait * 1000 : 0;
 	s->next_try = now_ms() + WAIT_RETRY_MS;
 	place(d, s);
+}
+
+/* The request's secrets (X cookie, share passwords) live on only in the
+ * session that carries them to the agent. */
+static void handle_launch(struct daemon *d, struct client *c,
+			  const struct ctl_msg *m)
+{
+	struct launch_opt opt;
+
+	launchopt_init(&opt);
+	launch_checked(d, c, m, &opt);
+	launchopt_wipe_secrets(&opt);
 }
 
 static struct session *find_session(struct daemon *d, const char *sid)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "launchopt.h"
 #include "mcd_proto.h"
 #include "template.h"
 
@@ -56,9 +57,11 @@ struct session {
 	char user[MCD_MAX_USER_LEN + 1];
 	char display[MCD_MAX_DISPLAY_LEN + 1];
 	char **argv;            /* NULL-terminated copy, for the LAUNCH */
+	struct launch_opt opt;  /* X mode, cookie, storage (memory only) */
 	struct mcd_chan *chan;
 	struct mcd_rx *rx;
 	int hello_done;
+	int version;            /* protocol version agreed with the agent */
 	long deadline;          /* ms, monotonic: give up on this state */
 	long next_try;          /* ms: next vchan connect attempt */
 	int job_running;

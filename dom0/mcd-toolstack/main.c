@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "clone.h"
 #include "commands.h"
+#include "launchopt.h"
 #include "ctl.h"
 #include "daemon.h"
 #include "log.h"
@@ -209,14 +211,22 @@ static int cmd_launch(int argc, char **argv)
 		{ "display", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "x", required_argument, NULL, 'x' },
+		{ "xauth", required_argument, NULL, 'a' },
+		{ "x-tls", required_argument, NULL, 'T' },
+		{ "volume", no_argument, NULL, 'V' },
+		{ "share", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct cmd *c = find_cmd("launch");
 	const char *tmpl = NULL, *user = NULL, *display = NULL, *wait = "0";
 	struct timespec t0, t1;
 	const char *req[CTL_MAX_STRS];
+	char xmode[16] = "", cookie[64] = "", tls[16] = "", err[256];
+	char shares[MCD_MAX_SHARES][LAUNCHOPT_SHARE_MAX];
+	unsigned nshares = 0;
 	struct ctl_msg *m;
-	int json = 0, o, rc;
+	int json = 0, volume = 0, o, rc;
 	unsigned n = 0;
 
 	optind = 1;
@@ -227,6 +237,24 @@ static int cmd_launch(int argc, char **argv)
 		case 'd': display = optarg; break;
 		case 'j': json = 1; break;
 		case 'w': wait = optarg; break;
+		case 'x': snprintf(xmode, sizeof(xmode), "x=%.8s", optarg); break;
+		case 'T': snprintf(tls, sizeof(tls), "xtls=%.6s", optarg); break;
+		case 'V': volume = 1; break;
+		case 'a':
+			if (launchopt_cli_xauth(optarg, cookie, sizeof(cookie), err,
+						sizeof(err)) < 0)
+				return usage_error(c, err);
+			break;
+		case 's':
+			if (nshares >= MCD_MAX_SHARES)
+				return usage_error(c, "too many --share");
+			if (launchopt_cli_share(optarg, shares[nshares],
+						sizeof(shares[0]), err, sizeof(err)) < 0) {
+				OPENSSL_cleanse(shares, sizeof(shares));
+				return usage_error(c, err);
+			}
+			nshares++;
+			break;
 		default: return usage_error(c, "unknown option");
 		}
 	}
@@ -240,6 +268,16 @@ static int cmd_launch(int argc, char **argv)
 	req[n++] = user;
 	req[n++] = display;
 	req[n++] = wait;
+	if (xmode[0])
+		req[n++] = xmode;
+	if (cookie[0])
+		req[n++] = cookie;
+	if (tls[0])
+		req[n++] = tls;
+	if (volume)
+		req[n++] = "volume=yes";
+	for (unsigned i = 0; i < nshares; i++)
+		req[n++] = shares[i];
 	for (int i = optind; i < argc; i++)
 		req[n++] = argv[i];
 
@@ -250,6 +288,8 @@ static int cmd_launch(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = service_request(CTL_LAUNCH, req, n, m);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	OPENSSL_cleanse(shares, sizeof(shares));
 	if (rc == 0 && m->nstr == 3) {
 		if (json)
 			printf("{\"session\":\"%s\",\"domid\":%s,\"pid\":%s,"
@@ -535,9 +575,18 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "launch", cmd_launch,
-	  "launch --template NAME --user USER --display HOST:N [--wait SEC] [--json] -- PROGRAM [ARG...]",
+	  "launch --template NAME --user USER --display HOST:N [--x relay|direct|none]\n"
+	  "         [--xauth FILE] [--x-tls PORT] [--volume]\n"
+	  "         [--share KIND,SOURCE,NAME[,USER[,PASSWORD-FILE]]]... [--wait SEC] [--json]\n"
+	  "         -- PROGRAM [ARG...]",
 	  "start PROGRAM as USER in a disposable domain (a warm one if the "
-	  "template's pool has one ready); prints the session id" },
+	  "template's pool has one ready); prints the session id.  The app's X "
+	  "display is relayed over the channel to HOST:N (--x relay, the "
+	  "default), reached by the guest itself (direct) or left alone (none); "
+	  "--xauth names a file with the thin client's cookie; --x-tls PORT "
+	  "reaches the thin client's X server over TLS; --volume attaches the "
+	  "user's persistent volume as their home; --share mounts an nfs or "
+	  "cifs share under it (the password from a file)" },
 	{ "sessions", cmd_sessions, "sessions [--json]",
 	  "list the sessions recorded in XenStore" },
 	{ "show", cmd_show, "show SESSION [--json]", "show one session" },

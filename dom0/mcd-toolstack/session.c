@@ -308,15 +308,29 @@ void session_tick(struct daemon *d, struct session *s, long now)
 
 int session_launch(struct daemon *d, struct session *s)
 {
-	struct mcd_msg m = { .type = MCD_MSG_LAUNCH };
+	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
 	struct mcd_launch *l = &m.u.launch;
+	int rc;
 
+	if (s->version < 2) {
+		if (s->opt.xflags || s->opt.vdev[0] || s->opt.nshares) {
+			session_fail(d, s, "the agent speaks protocol %d: X11 and user storage need version 2 (re-bake the template with this agent)",
+				     s->version);
+			return -1;
+		}
+		m.type = MCD_MSG_LAUNCH;
+	} else {
+		launchopt_to_launch(&s->opt, l);
+	}
 	l->session_id = s->sid;
 	l->user = s->user;
 	l->display = s->display;
 	for (l->argc = 0; s->argv[l->argc]; l->argc++)
 		l->argv[l->argc] = s->argv[l->argc];
-	if (send_msg(d, s, &m) < 0)
+	rc = send_msg(d, s, &m);
+	/* The secrets were for the agent only; dom0 needs them no longer. */
+	launchopt_wipe_secrets(&s->opt);
+	if (rc < 0)
 		return -1;
 	set_state(d, s, S_LAUNCHING);
 	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
@@ -404,6 +418,12 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 			return;
 		}
 		s->hello_done = 1;
+		s->version = v;
+		return;
+	}
+	if (mcd_msg_version(m->type) > (unsigned)(s->version ? s->version : 1)) {
+		session_fail(d, s, "guest protocol error: %s in protocol version %d",
+			     mcd_msg_name(m->type), s->version);
 		return;
 	}
 	if (m->type == MCD_MSG_STATUS && s->hello_done && s->st == S_HELLO) {

@@ -17,7 +17,7 @@ wait_ready() { # N
 	while [ "$(pool_ready)" -lt "$1" ] && [ $n -lt 300 ]; do sleep 1; n=$((n + 1)); done
 }
 launch_json() { # TEMPLATE
-	$T -q launch --json --template "$1" --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app
+	$T -q launch --x none --json --template "$1" --user alice --display 10.0.2.2:0 -- /usr/bin/mcd-test-app
 }
 launch() { launch_json "$1" | json_field session; }
 # Templates for the benchmark: small guests, so ten fit beside the pool.

@@ -70,5 +70,5 @@ expect_fail() {
 launch() {
 	tmpl=$1
 	shift
-	$T launch --template "$tmpl" --user alice --display $DISPLAY_ADDR -- "$@"
+	$T launch --x none --template "$tmpl" --user alice --display $DISPLAY_ADDR -- "$@"
 }

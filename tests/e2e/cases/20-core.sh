@@ -5,7 +5,7 @@
 expect_fail "no arguments" "usage" $T
 expect_fail "unknown command" "unknown or ambiguous command" $T frobnicate
 expect_fail "launch without a program" "no program given" \
-	$T launch --template linux-demo --user alice --display $DISPLAY_ADDR
+	$T launch --x none --template linux-demo --user alice --display $DISPLAY_ADDR
 expect_fail "end with a malformed id" "invalid session id" $T end xyz
 expect_fail "show of an unknown session" "no session" $T show 0123456789abcdef
 
@@ -75,7 +75,7 @@ else
 fi
 
 # --- users ---------------------------------------------------------------------
-if sid=$($T launch --template linux-demo --user bob --display :0 -- /usr/bin/mcd-test-app --exit 0 2>/tmp/launch.err); then
+if sid=$($T launch --x none --template linux-demo --user bob --display :0 -- /usr/bin/mcd-test-app --exit 0 2>/tmp/launch.err); then
 	ok "a new user is created where the template allows it"
 	check "app ran as the new user bob" wait_for 30 console_has "$sid" "MCD-TEST-APP uid=[0-9]* user=bob display=:0"
 	wait_for 60 session_gone "$sid"
@@ -88,11 +88,11 @@ expect_fail "unknown template" "unknown template" launch nosuch /usr/bin/mcd-tes
 expect_fail "malformed template names its file and line" "broken.cfg:[0-9]" launch broken /usr/bin/mcd-test-app
 expect_fail "template name with a path" "template" launch ../etc/passwd /usr/bin/mcd-test-app
 expect_fail "invalid user name" "invalid user name" \
-	$T launch --template linux-demo --user 'Bad User' --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+	$T launch --x none --template linux-demo --user 'Bad User' --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 expect_fail "root is refused" "invalid user name" \
-	$T launch --template linux-demo --user root --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+	$T launch --x none --template linux-demo --user root --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 expect_fail "bad display" "invalid display" \
-	$T launch --template linux-demo --user alice --display 'not a display' -- /usr/bin/mcd-test-app
+	$T launch --x none --template linux-demo --user alice --display 'not a display' -- /usr/bin/mcd-test-app
 expect_fail "relative program path" "invalid program" launch linux-demo usr/bin/mcd-test-app
 expect_fail "program that does not exist in the guest" "no such program" launch linux-demo /usr/bin/nope
 sed 's/^mcd_agent_timeout.*/mcd_agent_timeout = 15/' $TD/silent.cfg >$TD/silent15.cfg

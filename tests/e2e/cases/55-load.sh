@@ -21,10 +21,10 @@ expect_fail "a launch that does not fit is refused with the reason" \
 	"no room for one more domain: .*domain" launch linux-demo /usr/bin/mcd-test-app
 expect_fail "--wait gives up after its time, saying why" \
 	"still no room for one more domain after waiting" \
-	$T launch --wait 5 --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+	$T launch --x none --wait 5 --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 check "... and showed that it was waiting" grep -q "waiting for room" /tmp/err
 
-$T launch --wait 300 --template linux-demo --user alice --display $DISPLAY_ADDR \
+$T launch --x none --wait 300 --template linux-demo --user alice --display $DISPLAY_ADDR \
 	-- /usr/bin/mcd-test-app >/tmp/w.out 2>/tmp/w.err &
 wpid=$!
 check "a launch with --wait waits while there is no room" wait_for 20 grep -q "waiting for room" /tmp/w.err
@@ -35,6 +35,6 @@ check "the waiting launch's app runs" wait_for 20 state_is "$b" running
 $T end "$b" >/dev/null 2>&1
 
 expect_fail "a bad --wait value" "invalid wait" \
-	$T launch --wait soon --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+	$T launch --x none --wait soon --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 restart_service
 check "no domain left by the load tests" wait_for 30 test "$(mcd_domain_count)" -eq 0

@@ -24,7 +24,7 @@ xenstore-ls -fp / >/tmp/tree
 check "live tree with a pool passes mcd-schema-check" mcd-schema-check --domains /tmp/tree
 members=$(xenstore-list /mcd/pool | tr '\n' ' ')
 
-if out=$($T launch --json --template warm --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app 2>/tmp/launch.err); then
+if out=$($T launch --x none --json --template warm --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app 2>/tmp/launch.err); then
 	sid=$(echo "$out" | sed -n 's/.*"session":"\([0-9a-f]*\)".*/\1/p')
 	ok "warm launch returned $sid"
 	echo "# warm launch: $out"

@@ -17,7 +17,7 @@ if sid=$(launch keeper /usr/bin/mcd-test-app 2>/tmp/launch.err); then
 	check "... and no session record" session_gone "$sid"
 	xenstore-ls -fp / >/tmp/tree
 	check "live tree with a kept domain passes mcd-schema-check" mcd-schema-check --domains /tmp/tree
-	if bsid=$($T launch --template keeper --user bob --display :0 -- /usr/bin/mcd-test-app 2>/tmp/launch.err); then
+	if bsid=$($T launch --x none --template keeper --user bob --display :0 -- /usr/bin/mcd-test-app 2>/tmp/launch.err); then
 		check "another user does not get alice's kept domain" test "$bsid" != "$sid"
 		$T end "$bsid" >/dev/null 2>&1
 	else
