@@ -78,6 +78,19 @@ static int op_launch(void *ctx, const struct mcd_launch *req, pid_t *pid,
 		snprintf(reason, reason_len, "an app still runs");
 		return -1;
 	}
+	/* Windows apps draw on the Windows desktop: X11 modes are for Linux
+	 * guests.  The user's storage here is the share from agent.conf. */
+	if (req->flags & (MCD_LAUNCH_X_RELAY | MCD_LAUNCH_X_DIRECT)) {
+		*code = MCD_FAIL_DISPLAY;
+		snprintf(reason, reason_len, "X11 %s mode is not available on Windows guests (launch with --x none)",
+			 req->flags & MCD_LAUNCH_X_RELAY ? "relay" : "direct");
+		return -1;
+	}
+	if ((req->volume && req->volume[0]) || req->sharec) {
+		*code = MCD_FAIL_STORAGE;
+		snprintf(reason, reason_len, "per-launch volumes and shares are not available on Windows guests; the user's share comes from agent.conf");
+		return -1;
+	}
 	if (wlaunch_start(&l->o->conf, req, &l->app, code, reason,
 			  reason_len) < 0)
 		return -1;

@@ -707,6 +707,43 @@ static void test_env_refused(void **state)
 	cli_close(c);
 }
 
+/* LAUNCH2 asks for what a Windows guest cannot give: each is refused with
+ * its own code and reason, and a plain LAUNCH2 still runs. */
+static void test_launch2_x_and_storage_refused(void **state)
+{
+	const char *argv[] = { APP, "exit", "0", NULL };
+	struct mcd_share sh = { "cifs", "//srv/alice", "docs", "alice", "pw" };
+	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
+	struct cli *c = connect_idle();
+
+	(void)state;
+	m.u.launch.session_id = SID;
+	m.u.launch.user = USER;
+	m.u.launch.display = "thin:0";
+	m.u.launch.xcookie = "";
+	m.u.launch.volume = "";
+	m.u.launch.argc = 3;
+	memcpy(m.u.launch.argv, argv, sizeof(argv));
+	m.u.launch.flags = MCD_LAUNCH_X_RELAY;
+	cli_send(c, &m);
+	expect_failed(c, SID, MCD_FAIL_DISPLAY,
+		      "X11 relay mode is not available on Windows guests (launch with --x none)");
+	m.u.launch.flags = 0;
+	m.u.launch.volume = "xvdc";
+	cli_send(c, &m);
+	expect_failed(c, SID, MCD_FAIL_STORAGE, NULL);
+	m.u.launch.volume = "";
+	m.u.launch.sharec = 1;
+	m.u.launch.share[0] = sh;
+	cli_send(c, &m);
+	expect_failed(c, SID, MCD_FAIL_STORAGE, NULL);
+	m.u.launch.sharec = 0;
+	cli_send(c, &m);
+	expect(c, MCD_MSG_STARTED);
+	expect_exited(c, SID, 0, 0);
+	cli_close(c);
+}
+
 static void test_root_refused_by_decoder(void **state)
 {
 	struct raw r;
@@ -1146,6 +1183,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exit_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_program, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_env_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_launch2_x_and_storage_refused, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_root_refused_by_decoder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_ends_whole_job, setup, teardown),
