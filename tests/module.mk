@@ -8,6 +8,12 @@ UNIT_TESTS += $(O)/tests/unit/test_proto
 $(O)/tests/unit/test_proto: $(O)/tests/unit/test_proto.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- wire format version 2 (LAUNCH2, READY, X relay) ---
+UNIT_TESTS += $(O)/tests/unit/test_proto_v2
+
+$(O)/tests/unit/test_proto_v2: $(O)/tests/unit/test_proto_v2.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # --- XenStore layout checker (mcd_schema, the core of mcd-schema-check) ---
 UNIT_TESTS += $(O)/tests/unit/test_schema_check
 
