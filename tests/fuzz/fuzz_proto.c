@@ -42,13 +42,24 @@ static int msg_eq(const struct mcd_msg *a, const struct mcd_msg *b)
 		       a->u.hello.version_max == b->u.hello.version_max &&
 		       a->u.hello.role == b->u.hello.role &&
 		       !memcmp(a->u.hello.reserved, b->u.hello.reserved, 3);
-	case MCD_MSG_LAUNCH: {
+	case MCD_MSG_LAUNCH:
+	case MCD_MSG_LAUNCH2: {
 		const struct mcd_launch *x = &a->u.launch, *y = &b->u.launch;
 
 		if (x->flags != y->flags || x->argc != y->argc ||
 		    x->envc != y->envc || !str_eq(x->session_id, y->session_id) ||
-		    !str_eq(x->user, y->user) || !str_eq(x->display, y->display))
+		    !str_eq(x->user, y->user) || !str_eq(x->display, y->display) ||
+		    !str_eq(x->xcookie, y->xcookie) || !str_eq(x->volume, y->volume) ||
+		    x->sharec != y->sharec)
 			return 0;
+		for (unsigned i = 0; i < x->sharec; i++) {
+			const struct mcd_share *p = &x->share[i], *q = &y->share[i];
+
+			if (!str_eq(p->kind, q->kind) || !str_eq(p->source, q->source) ||
+			    !str_eq(p->mount_name, q->mount_name) ||
+			    !str_eq(p->user, q->user) || !str_eq(p->password, q->password))
+				return 0;
+		}
 		for (unsigned i = 0; i < x->argc; i++)
 			if (!str_eq(x->argv[i], y->argv[i]))
 				return 0;
@@ -74,6 +85,18 @@ static int msg_eq(const struct mcd_msg *a, const struct mcd_msg *b)
 		return a->u.exited.exit_code == b->u.exited.exit_code &&
 		       a->u.exited.exit_signal == b->u.exited.exit_signal &&
 		       str_eq(a->u.exited.session_id, b->u.exited.session_id);
+	case MCD_MSG_READY:
+		return str_eq(a->u.ready.session_id, b->u.ready.session_id);
+	case MCD_MSG_X_OPEN:
+		return a->u.x.conn == b->u.x.conn;
+	case MCD_MSG_X_DATA:
+		return a->u.x.conn == b->u.x.conn && a->u.x.len == b->u.x.len &&
+		       !memcmp(a->u.x.data, b->u.x.data, a->u.x.len);
+	case MCD_MSG_X_ACK:
+		return a->u.x.conn == b->u.x.conn && a->u.x.ack == b->u.x.ack;
+	case MCD_MSG_X_CLOSE:
+		return a->u.x.conn == b->u.x.conn &&
+		       str_eq(a->u.x.reason, b->u.x.reason);
 	case MCD_MSG_FAILED:
 		return a->u.failed.code == b->u.failed.code &&
 		       str_eq(a->u.failed.session_id, b->u.failed.session_id) &&
@@ -86,6 +109,14 @@ static int msg_eq(const struct mcd_msg *a, const struct mcd_msg *b)
 static void check_valid(const struct mcd_msg *m)
 {
 	switch (m->type) {
+	case MCD_MSG_LAUNCH2:
+		CHECK(!(m->u.launch.flags & ~MCD_LAUNCH2_FLAGS_KNOWN));
+		CHECK(!m->u.launch.xcookie[0] || mcd_valid_xcookie(m->u.launch.xcookie));
+		CHECK(!m->u.launch.volume[0] || mcd_valid_vdev(m->u.launch.volume));
+		CHECK(m->u.launch.sharec <= MCD_MAX_SHARES);
+		for (unsigned i = 0; i < m->u.launch.sharec; i++)
+			CHECK(mcd_valid_share(&m->u.launch.share[i], NULL, 0));
+		/* fall through: the v1 fields obey the v1 rules */
 	case MCD_MSG_LAUNCH:
 		CHECK(mcd_valid_session_id(m->u.launch.session_id));
 		CHECK(mcd_valid_user(m->u.launch.user));
@@ -104,6 +135,12 @@ static void check_valid(const struct mcd_msg *m)
 		break;
 	case MCD_MSG_STATUS:
 		CHECK(m->u.status.state <= MCD_AGENT_STATE_MAX);
+		break;
+	case MCD_MSG_X_DATA:
+		CHECK(m->u.x.len >= 1 && m->u.x.len <= MCD_MAX_X_DATA);
+		break;
+	case MCD_MSG_X_ACK:
+		CHECK(m->u.x.ack >= 1 && m->u.x.ack <= MCD_X_WINDOW);
 		break;
 	}
 }

@@ -58,6 +58,54 @@ static void stream(unsigned char ctl, const struct mcd_msg *msgs, size_t n)
 	write_seed("proto", buf, len);
 }
 
+/* Version 2: LAUNCH2 with every option, READY and the X relay. */
+static void proto_v2_seeds(void)
+{
+	static const uint8_t xbytes[] = { 'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct mcd_msg g[4], d[4];
+
+	memset(g, 0, sizeof(g));
+	g[0].type = MCD_MSG_HELLO;
+	g[0].u.hello.version_min = MCD_PROTO_VERSION_MIN;
+	g[0].u.hello.version_max = MCD_PROTO_VERSION_MAX;
+	g[0].u.hello.role = MCD_ROLE_DOM0;
+	g[1].type = MCD_MSG_LAUNCH2;
+	g[1].u.launch.flags = MCD_LAUNCH_X_RELAY;
+	g[1].u.launch.session_id = SID;
+	g[1].u.launch.user = "alice";
+	g[1].u.launch.display = "10.0.2.2:0";
+	g[1].u.launch.xcookie = "00112233445566778899aabbccddeeff";
+	g[1].u.launch.volume = "xvdc";
+	g[1].u.launch.argc = 1;
+	g[1].u.launch.argv[0] = "/usr/bin/xlogo";
+	g[1].u.launch.sharec = 2;
+	g[1].u.launch.share[0] = (struct mcd_share){ "nfs", "fs:/home/alice", "home", "", "" };
+	g[1].u.launch.share[1] = (struct mcd_share){ "cifs", "//fs/alice", "docs", "alice", "secret" };
+	g[2].type = MCD_MSG_X_DATA;
+	g[2].u.x.conn = 1;
+	g[2].u.x.data = xbytes;
+	g[2].u.x.len = sizeof(xbytes);
+	g[3].type = MCD_MSG_X_ACK;
+	g[3].u.x.conn = 1;
+	g[3].u.x.ack = 12;
+	memset(d, 0, sizeof(d));
+	d[0].type = MCD_MSG_X_OPEN;
+	d[0].u.x.conn = 1;
+	d[1].type = MCD_MSG_X_DATA;
+	d[1].u.x.conn = 1;
+	d[1].u.x.data = xbytes;
+	d[1].u.x.len = sizeof(xbytes);
+	d[2].type = MCD_MSG_X_CLOSE;
+	d[2].u.x.conn = 1;
+	d[2].u.x.reason = "";
+	d[3].type = MCD_MSG_READY;
+	d[3].u.ready.session_id = SID;
+	stream(0x00, g, 4);
+	stream(0x6e, g + 1, 3);
+	stream(0x80, d, 4);
+	stream(0x13, d + 1, 3);
+}
+
 static void proto_seeds(void)
 {
 	static const char *const env[] = { "LANG=C.UTF-8", "MCD_LEVEL=2" };
@@ -107,6 +155,7 @@ static void proto_seeds(void)
 	to_dom0[5].u.status.session_id = SID;
 
 	stream(0x00, to_guest, 3);
+	proto_v2_seeds();
 	stream(0x81, to_guest, 2);
 	stream(0x5a, to_guest + 1, 1);
 	stream(0x00, to_dom0, 6);
