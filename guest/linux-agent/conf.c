@@ -13,6 +13,7 @@
 void conf_defaults(struct conf *c)
 {
 	c->create_users = 0;
+	c->x_display = 0;
 }
 
 struct parser {
@@ -58,6 +59,30 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Decimal digits only, no sign or leading zero, within [0, max]. */
+static int parse_uint(struct parser *p, const char *key, const char *v,
+		      int max, int *out)
+{
+	long n = 0;
+	size_t len = strlen(v);
+
+	if (len == 0 || len > 9 || (len > 1 && v[0] == '0'))
+		goto bad;
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			goto bad;
+		n = n * 10 + (v[i] - '0');
+	}
+	if (n > max)
+		goto bad;
+	*out = (int)n;
+	return 0;
+bad:
+	conf_error(p, "%s must be a number from 0 to %d, not '%s'", key, max,
+		   v);
+	return -1;
+}
+
 /* "0" or "1" only: a config value is never guessed at. */
 static int parse_bool(struct parser *p, const char *key, const char *v,
 		      int *out)
@@ -93,6 +118,15 @@ static void parse_line(struct parser *p, char *line, struct conf *c,
 		}
 		*seen |= 1u;
 		parse_bool(p, key, val, &c->create_users);
+		return;
+	}
+	if (strcmp(key, "x_display") == 0) {
+		if (*seen & 2u) {
+			conf_error(p, "x_display given twice");
+			return;
+		}
+		*seen |= 2u;
+		parse_uint(p, key, val, CONF_X_DISPLAY_MAX, &c->x_display);
 		return;
 	}
 	conf_error(p, "unknown key '%s'", key);

@@ -4,6 +4,8 @@
  * Format: one "key=value" per line, blanks allowed around key and value,
  * '#' starts a comment line, empty lines are ignored.  Keys:
  *   create_users=0|1   create an unknown user named in a LAUNCH (default 0)
+ *   x_display=N        the local X display relay mode serves, 0..999
+ *                      (default 0: /tmp/.X11-unix/X0, DISPLAY=:0)
  * Parsing is strict: an unknown key, a repeated key, a bad value, a line
  * over CONF_LINE_MAX bytes or a control byte is an error.  Every error is
  * logged as "file:line: reason" and the file is refused as a whole.
@@ -19,7 +21,10 @@
 
 struct conf {
 	int create_users;
+	int x_display;
 };
+
+#define CONF_X_DISPLAY_MAX 999
 
 void conf_defaults(struct conf *c);
 

@@ -27,7 +27,7 @@
 
 /* The agent blocks signals for its signalfd and ignores SIGPIPE; a child
  * must not keep either across exec. */
-static void child_reset_signals(void)
+void launch_child_reset_signals(void)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -81,7 +81,7 @@ static int child_stdin_null(void)
 }
 
 /* Become u for good; verify there is no way back to root. */
-static int child_become_user(const struct launch_user *u)
+int launch_become_user(const struct launch_user *u)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
@@ -213,7 +213,7 @@ static int run_helper(const char *path, char *const argv[], char *reason,
 		return -1;
 	}
 	if (pid == 0) {
-		child_reset_signals();
+		launch_child_reset_signals();
 		if (child_stdin_null() < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(126);
 		child_close_fds();
@@ -324,7 +324,7 @@ int launch_check_program(const struct launch_user *u, const char *path,
 	if (pid == 0) {
 		struct stat st;
 
-		if (child_become_user(u) < 0)
+		if (launch_become_user(u) < 0)
 			_exit(PROBE_CREDS);
 		if (stat(path, &st) < 0)
 			_exit(errno == ENOENT || errno == ENOTDIR ?
@@ -448,14 +448,14 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child_reset_signals();
+		launch_child_reset_signals();
 		/* Own session and process group: STOP ends all of it. */
 		if (setsid() < 0)
 			child_fail(pfd[1], STAGE_SETSID);
 		if (child_stdin_null() < 0)
 			child_fail(pfd[1], STAGE_STDIN);
 		child_close_fds();
-		if (child_become_user(u) < 0)
+		if (launch_become_user(u) < 0)
 			child_fail(pfd[1], STAGE_CREDS);
 		if (chdir(u->home) < 0 && chdir("/") < 0)
 			child_fail(pfd[1], STAGE_CHDIR);

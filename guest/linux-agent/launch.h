@@ -71,6 +71,13 @@ int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
 		 const struct launch_x *x, pid_t *pid, uint32_t *code,
 		 char *reason, size_t reason_len);
 
+/*
+ * For the other children the agent forks (the X watcher): undo the agent's
+ * signal mask and dispositions; become u for good (0, or -1 with errno).
+ */
+void launch_child_reset_signals(void);
+int launch_become_user(const struct launch_user *u);
+
 /* The pieces of launch_start(), for the tests. */
 
 /* Look name up: 0 found, 1 no such user, -1 error or refused (uid/gid 0,

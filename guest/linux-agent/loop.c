@@ -98,7 +98,7 @@ static int op_launch(void *ctx, const struct mcd_launch *req, pid_t *pid,
 		     uint32_t *code, char *reason, size_t reason_len)
 {
 	struct loop *l = ctx;
-	struct xsess_io io = { x_send, l };
+	struct xsess_io io = { x_send, l, l->o->conf.x_display };
 	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
 
 	if (launch_prepare(&l->launch, req, &l->user, code, reason,

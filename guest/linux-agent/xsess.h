@@ -24,11 +24,19 @@
 
 struct xsess;
 
-/* How the X side talks to dom0 (the loop's send). */
+/* How the X side talks to dom0 (the loop's send), and the display number
+ * the relay serves (/tmp/.X11-unix/X<display>, DISPLAY=:<display>). */
 struct xsess_io {
 	int (*send)(void *ctx, const struct mcd_msg *m);
 	void *ctx;
+	int display;
 };
+
+/* How long the display check may take before the launch fails. */
+#define XSESS_CHECK_TIMEOUT_MS 20000
+#define XSESS_CHECK_TIMEOUT_TEXT "20"
+/* The highest local display number the relay may serve. */
+#define XSESS_MAX_DISPLAY 999
 
 /* What xsess_event() saw. */
 enum xsess_ev {
