@@ -14,6 +14,15 @@ UNIT_TESTS += $(O)/tests/unit/test_proto_v2
 $(O)/tests/unit/test_proto_v2: $(O)/tests/unit/test_proto_v2.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- launch options (dom0/mcd-toolstack/launchopt.c) ---
+UNIT_TESTS += $(O)/tests/unit/test_launchopt
+
+$(O)/tests/unit/test_launchopt.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_launchopt: $(O)/tests/unit/test_launchopt.o \
+		$(O)/dom0/mcd-toolstack/launchopt.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
 # --- XenStore layout checker (mcd_schema, the core of mcd-schema-check) ---
 UNIT_TESTS += $(O)/tests/unit/test_schema_check
 
