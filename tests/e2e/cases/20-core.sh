@@ -94,6 +94,12 @@ expect_fail "root is refused" "invalid user name" \
 expect_fail "bad display" "invalid display" \
 	$T launch --x none --template linux-demo --user alice --display 'not a display' -- /usr/bin/mcd-test-app
 expect_fail "relative program path" "invalid program" launch linux-demo usr/bin/mcd-test-app
+expect_fail "unknown X mode" "relay, direct or none" \
+	$T launch --x vnc --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+expect_fail "X cookie file that does not exist" "/nonexistent/cookie" \
+	$T launch --xauth /nonexistent/cookie --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+expect_fail "share with an option smuggled into its source" "share" \
+	$T launch --x none --share nfs,10.0.2.2:/x,exec,home --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 expect_fail "program that does not exist in the guest" "no such program" launch linux-demo /usr/bin/nope
 sed 's/^mcd_agent_timeout.*/mcd_agent_timeout = 15/' $TD/silent.cfg >$TD/silent15.cfg
 expect_fail "guest whose agent never answers times out" "did not answer within 15 s" launch silent15 /usr/bin/mcd-test-app
