@@ -36,6 +36,12 @@ PACKAGES=(
 	bash
 	# benchmark plots (make bench)
 	gnuplot-nox
+	# the demo's thin client: X server, cookie tools, screenshot as PNG
+	xvfb
+	xauth
+	x11-apps
+	x11-utils
+	netpbm
 )
 
 usage() {
