@@ -7,9 +7,9 @@ thin=10.0.2.2:42
 
 step "Xen $(xl info | awk '/^xen_version/ { print $3 }') is up; domains:"
 xl list
-step "mcd-toolstack launch --template linux-demo --user alice --display $thin --xauth thin-client.cookie -- /usr/bin/xlogo"
+step "mcd-toolstack launch --template linux-demo --user alice --display $thin --xauth thin-client.cookie -- /usr/bin/xlogo -geometry 320x320+240+140"
 sid=$(mcd-toolstack launch --template linux-demo --user alice --display $thin \
-	--xauth /payload/thin-client.cookie -- /usr/bin/xlogo)
+	--xauth /payload/thin-client.cookie -- /usr/bin/xlogo -geometry 320x320+240+140)
 echo "session id: $sid (xlogo's window is mapped on the thin client)"
 step "xl list"
 xl list
