@@ -113,6 +113,14 @@ $(O)/tests/agent/test_agent_socket: $(O)/tests/agent/test_agent_socket.o \
 		$(PROTO_OBJ) | $(AGENT_BIN)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# X sessions end to end on the host: Xvfb, the real agent, this test as
+# dom0 relaying X to Xvfb (skipped without Xvfb, xauth and xlogo).
+UNIT_TESTS += $(O)/tests/agent/test_agent_x
+
+$(O)/tests/agent/test_agent_x: $(O)/tests/agent/test_agent_x.o \
+		$(PROTO_OBJ) | $(AGENT_BIN)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # The misbehaving guest agent the end-to-end tests run in a test guest.
 BINS += $(O)/tests/mcd-hostile-agent
 
