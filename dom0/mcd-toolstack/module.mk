@@ -1,4 +1,6 @@
 # mcd-toolstack: the dom0 CLI and service.
+# TLS for the X relay's leg to the thin client (xfwd.c).
+SSL_LIBS := -lssl
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
 	dom0/mcd-toolstack/clone.c \
@@ -8,11 +10,12 @@ TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c 
 TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/daemon.c dom0/mcd-toolstack/session.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
-	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c
+	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
+	dom0/mcd-toolstack/xfwd.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack
 
 $(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) -lpthread
