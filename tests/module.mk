@@ -113,6 +113,16 @@ $(O)/tests/agent/test_agent_socket: $(O)/tests/agent/test_agent_socket.o \
 		$(PROTO_OBJ) | $(AGENT_BIN)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- the agent's X side without an X server: setup parsing, ownership,
+# relay credit and ids, watcher lines, the cookie file ---
+UNIT_TESTS += $(O)/tests/unit/test_agent_xsess
+
+$(O)/tests/unit/test_agent_xsess: $(O)/tests/unit/test_agent_xsess.o \
+		$(O)/guest/linux-agent/xrelay.o $(O)/guest/linux-agent/xwatch.o \
+		$(O)/guest/linux-agent/xcookie.o $(O)/guest/linux-agent/launch.o \
+		$(O)/guest/linux-agent/log.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) -lX11 -lXau $(CMOCKA_LIBS)
+
 # X sessions end to end on the host: Xvfb, the real agent, this test as
 # dom0 relaying X to Xvfb (skipped without Xvfb, xauth and xlogo).
 UNIT_TESTS += $(O)/tests/agent/test_agent_x
