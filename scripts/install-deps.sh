@@ -13,6 +13,9 @@ PACKAGES=(
 	libxen-dev
 	libssl-dev
 	libcmocka-dev
+	# the Linux agent's X display check and cookie file
+	libx11-dev
+	libxau-dev
 	# the Windows agent: cross compiler, and Wine to test it
 	gcc-mingw-w64-x86-64
 	wine

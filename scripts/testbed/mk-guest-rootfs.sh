@@ -6,6 +6,9 @@ set -euo pipefail
 # xen-blkfront: templates with disks (the testbed's linux-disk) see them as /dev/xvd*.
 GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
+# Real X programs for the demo and the X end-to-end tests (x11-apps, x11-utils).
+X_APPS=(/usr/bin/xlogo /usr/bin/xeyes /usr/bin/xev)
+X_APP_DEFAULTS=(/etc/X11/app-defaults/XLogo /etc/X11/app-defaults/XLogo-color)
 
 usage() {
 	cat <<EOF
@@ -41,9 +44,13 @@ xs_bin=$(command -v xenstore-read) || die "xenstore-read not found (install xens
 USERADD=/usr/sbin/useradd
 [ -x "$USERADD" ] || die "$USERADD not found (install passwd)"
 [ -x /bin/busybox ] || die "/bin/busybox not found (install busybox-static)"
+for x in "${X_APPS[@]}"; do
+	[ -x "$x" ] || die "$x not found (install x11-apps and x11-utils)"
+done
 
 stamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/guest-init" /bin/busybox \
-	"$xs_bin" "$USERADD" /etc/login.defs "$MCD_CACHE/kernel/release"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
+	"$xs_bin" "$USERADD" /etc/login.defs "$MCD_CACHE/kernel/release" \
+	"${X_APPS[@]}" "${X_APP_DEFAULTS[@]}"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
 if stamp_ok "$out" "$stamp" && [ -d "$out/root" ]; then
 	echo "$out/root"
 	exit 0
@@ -77,6 +84,16 @@ copy_file "$root" "$USERADD"
 copy_libs "$root" "$USERADD"
 [ ! -f /etc/login.defs ] || copy_file "$root" /etc/login.defs
 mkdir -p "$root/etc/skel"
+
+# X programs with their libraries (the agent's own X libraries come with it
+# in mcd-bake-template) and xlogo's resources.
+for x in "${X_APPS[@]}"; do
+	copy_file "$root" "$x"
+	copy_libs "$root" "$x"
+done
+for f in "${X_APP_DEFAULTS[@]}"; do
+	[ ! -f "$f" ] || copy_file "$root" "$f"
+done
 
 cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
