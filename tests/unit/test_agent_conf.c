@@ -36,11 +36,27 @@ static int parse_str(const char *text, struct conf *c, char *err,
 
 static void test_defaults(void **state)
 {
-	struct conf c = { .create_users = 7 };
+	struct conf c = { .create_users = 7, .x_display = 9 };
 
 	(void)state;
 	conf_defaults(&c);
 	assert_int_equal(c.create_users, 0);
+	assert_int_equal(c.x_display, 0);
+}
+
+static void test_x_display(void **state)
+{
+	char err[256] = "";
+	struct conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(parse_str("x_display=999\ncreate_users=1\n", &c, err,
+				   sizeof(err)), 0);
+	assert_int_equal(c.x_display, 999);
+	assert_int_equal(c.create_users, 1);
+	assert_int_equal(parse_str("x_display = 0\n", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.x_display, 0);
 }
 
 static void test_accepts(void **state)
@@ -90,6 +106,11 @@ static void test_refuses(void **state)
 		{ "create_users=1\ncreate_users=1\n", 1, "t.conf:2: create_users given twice" },
 		{ "create_users=1\r\n", 1, "t.conf:1: control character" },
 		{ "x=1\ny=2\ncreate_users=2\n", 3, "t.conf:1: unknown key 'x'" },
+		{ "x_display=1000\n", 1, "t.conf:1: x_display must be a number from 0 to 999" },
+		{ "x_display=-1\n", 1, "t.conf:1: x_display must be" },
+		{ "x_display=07\n", 1, "t.conf:1: x_display must be" },
+		{ "x_display=\n", 1, "t.conf:1: x_display must be" },
+		{ "x_display=1\nx_display=2\n", 1, "t.conf:2: x_display given twice" },
 	};
 	char err[256];
 
@@ -177,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_x_display),
 		cmocka_unit_test(test_accepts),
 		cmocka_unit_test(test_refuses),
 		cmocka_unit_test(test_nul_byte),
