@@ -6,6 +6,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,7 @@ void xrelay_init(struct xrelay *r, const struct xrelay_out *out)
 	memset(r, 0, sizeof(*r));
 	r->out = *out;
 	r->lfd = -1;
+	r->afd = -1;
 	r->next_id = 1;
 	for (int i = 0; i < MCD_MAX_X_CONNS; i++)
 		r->conn[i].fd = -1;
@@ -223,13 +225,21 @@ static void note_reply(struct xrelay_conn *c, const uint8_t *p, size_t n)
 	}
 }
 
-static int accept_one(struct xrelay *r)
+static int accept_one(struct xrelay *r, int lfd)
 {
-	int fd = accept4(r->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
 
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			log_warn("X accept");
+		return 0;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != r->uid && cred.uid != 0)) {
+		log_warnx("X connection from uid %d refused", (int)cred.uid);
+		close(fd);
 		return 0;
 	}
 	return xrelay_adopt(r, fd) < 0 ? -1 : 0;
@@ -242,6 +252,10 @@ int xrelay_pollfds(struct xrelay *r, struct pollfd *pfd, uint32_t *tag,
 
 	if (r->lfd >= 0 && n < max) {
 		pfd[n] = (struct pollfd){ r->lfd, POLLIN, 0 };
+		tag[n++] = 0;
+	}
+	if (r->afd >= 0 && n < max) {
+		pfd[n] = (struct pollfd){ r->afd, POLLIN, 0 };
 		tag[n++] = 0;
 	}
 	for (int i = 0; i < MCD_MAX_X_CONNS && n < max; i++) {
@@ -271,7 +285,9 @@ int xrelay_event(struct xrelay *r, const struct pollfd *pfd, uint32_t tag)
 	if (!pfd->revents)
 		return 0;
 	if (tag == 0)
-		return pfd->fd == r->lfd ? accept_one(r) : 0;
+		return pfd->fd >= 0 && (pfd->fd == r->lfd || pfd->fd == r->afd)
+			       ? accept_one(r, pfd->fd)
+			       : 0;
 	/* The connection may have been closed (and its fd number reused)
 	 * by a message handled since poll. */
 	c = conn_find(r, tag);
@@ -369,7 +385,10 @@ void xrelay_close(struct xrelay *r)
 		close(r->lfd);
 		unlink(r->path);
 	}
+	if (r->afd >= 0)
+		close(r->afd);
 	r->lfd = -1;
+	r->afd = -1;
 }
 
 /* ---- the listening socket ---- */
@@ -395,12 +414,39 @@ static int socket_dir(char *reason, size_t reason_len)
 	return 0;
 }
 
+/* The abstract twin: a client that finds it never looks further. */
+static int listen_abstract(struct xrelay *r, char *reason, size_t reason_len)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(r->path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	/* sun_path[0] == 0, then the name without a terminating NUL. */
+	memcpy(sa.sun_path + 1, r->path, n);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&sa,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) <
+		    0 ||
+	    listen(fd, 8) < 0) {
+		snprintf(reason, reason_len, "X socket @%s: %s%s", r->path,
+			 strerror(errno),
+			 errno == EADDRINUSE ? " (another display is there)"
+					     : "");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	r->afd = fd;
+	return 0;
+}
+
 int xrelay_listen(struct xrelay *r, int dnum, uid_t uid, gid_t gid,
 		  char *reason, size_t reason_len)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
+	r->uid = uid;
 	if (socket_dir(reason, reason_len) < 0)
 		return -1;
 	snprintf(r->path, sizeof(r->path), XRELAY_SOCKET_DIR "/X%d", dnum);
@@ -424,5 +470,9 @@ int xrelay_listen(struct xrelay *r, int dnum, uid_t uid, gid_t gid,
 		return -1;
 	}
 	r->lfd = fd;
+	if (listen_abstract(r, reason, reason_len) < 0) {
+		xrelay_close(r);
+		return -1;
+	}
 	return 0;
 }

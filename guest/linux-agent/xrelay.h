@@ -3,7 +3,11 @@
  * the channel to dom0.
  *
  * The relay listens on /tmp/.X11-unix/X<N>, owned by the session's user
- * and mode 0600, so only that user (and root) can connect.  Each accepted
+ * and mode 0600, and on the abstract socket of the same name, which X
+ * clients on Linux try first: holding it keeps anybody else from posing
+ * as the display to catch the cookie.  Abstract sockets have no
+ * permissions, so every accepted peer's credentials are checked: only the
+ * user (and root) may connect.  Each accepted
  * connection gets a fresh id (never reused in a session) and an X_OPEN;
  * its bytes travel as X_DATA both ways under the credit rule of
  * mcd_proto.h: at most MCD_X_WINDOW bytes unacknowledged per direction.
@@ -60,6 +64,8 @@ struct xrelay_conn {
 struct xrelay {
 	struct xrelay_out out;
 	int lfd;             /* listening socket, -1 when none */
+	int afd;             /* the abstract one, -1 when none */
+	uid_t uid;           /* who may connect (and root) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int app_started;
 	uint32_t next_id;    /* ids 1..next_id-1 were issued */
@@ -77,7 +83,7 @@ int xrelay_listen(struct xrelay *r, int dnum, uid_t uid, gid_t gid,
  * relayed connection and send X_OPEN.  1 taken, 0 refused (closed: too
  * many), -1 the channel failed. */
 int xrelay_adopt(struct xrelay *r, int fd);
-/* Fill up to max pollfds, each with its tag (0: the listening socket,
+/* Fill up to max pollfds, each with its tag (0: a listening socket,
  * else a connection id); returns how many. */
 int xrelay_pollfds(struct xrelay *r, struct pollfd *pfd, uint32_t *tag,
 		   int max);

@@ -529,6 +529,38 @@ static void assert_no_cookie_left(void)
 	assert_int_not_equal(stat("/run/mcd-agent/x/" SID, &st), 0);
 }
 
+/* Another uid connecting to the relay's abstract socket (which has no
+ * permissions of its own) is turned away: 1 if it was. */
+static int other_uid_refused(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		const char *name = "/tmp/.X11-unix/X61";
+		struct pollfd p;
+		char b;
+		int fd;
+
+		memcpy(sa.sun_path + 1, name, strlen(name));
+		if (setgid(1) < 0 || setuid(1) < 0)
+			_exit(2);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&sa,
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+					1 + strlen(name))) < 0)
+			_exit(3);
+		p = (struct pollfd){ fd, POLLIN, 0 };
+		if (poll(&p, 1, 5000) != 1 || read(fd, &b, 1) != 0)
+			_exit(4);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* ---- tests ---- */
 
 static void test_relay_ready(void **state)
@@ -547,6 +579,7 @@ static void test_relay_ready(void **state)
 	/* Only the user may connect to the local display. */
 	assert_int_equal(stat("/tmp/.X11-unix/X61", &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_true(other_uid_refused());
 	stop_app(t);
 	assert_no_cookie_left();
 	assert_int_not_equal(stat("/tmp/.X11-unix/X61", &st), 0);
