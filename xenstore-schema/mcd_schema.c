@@ -98,6 +98,23 @@ static int valid_pid(const char *v)
 	return decimal(v, 10, &n) && n <= INT32_MAX;
 }
 
+static int valid_xmode(const char *v)
+{
+	return !strcmp(v, "relay") || !strcmp(v, "direct") || !strcmp(v, "none");
+}
+
+static int valid_port(const char *v)
+{
+	unsigned long long n;
+
+	return decimal(v, 5, &n) && n >= 1 && n <= 65535;
+}
+
+static int valid_one(const char *v)
+{
+	return !strcmp(v, "1");
+}
+
 /* "code N" (0..255) or "signal N" (1..128), as in the EXITED message. */
 static int valid_exit_status(const char *v)
 {
@@ -224,6 +241,11 @@ static const struct rule tree[] = {
 	  "\"code N\" or \"signal N\"" },
 	{ SESS MCD_XS_K_ERROR, AREA_DOM0, OPTIONAL, MCD_XS_MAX_ERROR,
 	  valid_printable, "one line of printable ASCII" },
+	{ SESS MCD_XS_K_XMODE, AREA_DOM0, OPTIONAL, 6, valid_xmode,
+	  "relay, direct or none" },
+	{ SESS MCD_XS_K_XTLS, AREA_DOM0, OPTIONAL, 5, valid_port,
+	  "a TCP port 1..65535" },
+	{ SESS MCD_XS_K_XREADY, AREA_DOM0, OPTIONAL, 1, valid_one, "1" },
 
 	{ MCD_XS_POOL, AREA_DOM0, OPTIONAL, 0, NULL, "empty" },
 	{ MCD_XS_POOL "/*", AREA_DOM0, OPTIONAL, 0, NULL, "empty" },

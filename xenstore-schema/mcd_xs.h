@@ -41,6 +41,9 @@
 #define MCD_XS_K_PID         "pid"         /* app pid in the guest */
 #define MCD_XS_K_EXIT        "exit-status" /* "code N" or "signal N" */
 #define MCD_XS_K_ERROR       "error"       /* one-line reason of a failure */
+#define MCD_XS_K_XMODE       "x"           /* X mode: relay, direct or none */
+#define MCD_XS_K_XTLS        "x-tls"       /* relay over TLS: thin client port */
+#define MCD_XS_K_XREADY      "x-ready"     /* "1": first window shown */
 
 /* Value limits in bytes (SCHEMA.md; mcd-schema-check enforces them). */
 #define MCD_XS_MAX_TEMPLATE  64    /* [A-Za-z0-9][A-Za-z0-9_.-]*, no ".." */

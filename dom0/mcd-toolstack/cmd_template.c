@@ -161,6 +161,7 @@ show_text(const struct loaded *l)
 	printf("ramdisk:        %s\n", b->ramdisk ? b->ramdisk : "(none)");
 	printf("cmdline:        %s\n", b->cmdline ? b->cmdline : "");
 	printf("agent timeout:  %u s\n", t->agent_timeout_s);
+	printf("ready timeout:  %u s\n", t->ready_timeout_s);
 	printf("pool size:      %u\n", t->pool_size);
 	printf("keep for user:  %s\n", yes_no(t->keep_for_user));
 	printf("disks:          %u", t->num_disks);

@@ -26,7 +26,9 @@
 #include "mcd_xs.h"
 #include "store.h"
 
-#define MAX_POLL 1024
+/* Control clients and sessions, plus each session's relayed X
+ * connections (up to MCD_MAX_X_CONNS). */
+#define MAX_POLL 4096
 #define WATCH_RELEASE "release"
 
 long now_ms(void)
@@ -274,6 +276,9 @@ static void session_rec(const struct session *s, const char *state,
 			 (const char *const *)s->argv);
 	snprintf(rec->state, sizeof(rec->state), "%s", state);
 	rec->created = (long long)time(NULL);
+	/* The X mode (never the cookie): a restarted service relays on. */
+	snprintf(rec->xmode, sizeof(rec->xmode), "%s", launchopt_xmode(&s->opt));
+	rec->xtls = s->opt.xtls_port;
 }
 
 /* Give a claimed pool member the launch: its domain and agent are ready,
@@ -675,6 +680,9 @@ static void recover_area(struct daemon *d, const char *area)
 		snprintf(s->user, sizeof(s->user), "%s", r.user);
 		snprintf(s->display, sizeof(s->display), "%s", r.display);
 		snprintf(s->tmpl.name, sizeof(s->tmpl.name), "%s", r.template);
+		s->opt.xflags = !strcmp(r.xmode, "relay") ? MCD_LAUNCH_X_RELAY :
+				!strcmp(r.xmode, "direct") ? MCD_LAUNCH_X_DIRECT : 0;
+		s->opt.xtls_port = r.xtls;
 		s->tmpl.agent_timeout_s = 60;
 		s->st = S_CONNECTING;
 		s->deadline = now_ms() + 60000;
@@ -827,6 +835,11 @@ static void loop(struct daemon *d)
 			pfd[n] = (struct pollfd){ mcd_chan_fd(s->chan), POLLIN, 0 };
 			who[n] = s;
 			kind[n++] = 4;
+			for (unsigned k = session_xpollfds(s, pfd + n,
+					(unsigned)(MAX_POLL - n)); k; k--) {
+				who[n] = s;
+				kind[n++] = 5;
+			}
 		}
 		if (poll(pfd, (nfds_t)n, poll_timeout(d, now)) < 0 && errno != EINTR)
 			fatal("poll");
@@ -838,12 +851,16 @@ static void loop(struct daemon *d)
 			case 1: jobs_done(d); break;
 			case 2: check_domains(d); break;
 			case 3: client_readable(d, who[i]); break;
-			case 4: {
+			case 4:
+			case 5: {
 				/* The session may have been freed by an
 				 * earlier event of this round. */
 				for (struct session *s = d->sessions; s; s = s->next)
 					if (s == who[i]) {
-						session_readable(d, s);
+						if (kind[i] == 4)
+							session_readable(d, s);
+						else
+							session_xevent(d, s, &pfd[i]);
 						break;
 					}
 				break;

@@ -11,6 +11,7 @@
 #define MCD_DAEMON_H
 
 #include <libxl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@
 
 struct mcd_chan;
 struct mcd_xen;
+struct xfwd;
 struct xs_handle;
 
 enum session_state {
@@ -58,6 +60,11 @@ struct session {
 	char display[MCD_MAX_DISPLAY_LEN + 1];
 	char **argv;            /* NULL-terminated copy, for the LAUNCH */
 	struct launch_opt opt;  /* X mode, cookie, storage (memory only) */
+	struct xfwd *xf;        /* relay mode: its X connections (xfwd.h) */
+	int xsend_failed;       /* the relay could not send to the agent */
+	int awaiting_ready;     /* X modes: started, first window not yet up */
+	long ready_deadline;    /* ms: give up waiting for READY */
+	int32_t pid;            /* the app's, for the launch's reply */
 	struct mcd_chan *chan;
 	struct mcd_rx *rx;
 	int hello_done;
@@ -126,6 +133,11 @@ void session_tick(struct daemon *d, struct session *s, long now);
 void session_readable(struct daemon *d, struct session *s);
 /* The domain may have gone (XenStore @releaseDomain fired). */
 void session_check_domain(struct daemon *d, struct session *s);
+/* Relay mode: the session's thin-client sockets for poll(), and one of
+ * them reported events. */
+unsigned session_xpollfds(struct session *s, struct pollfd *pfd, unsigned max);
+void session_xevent(struct daemon *d, struct session *s,
+		    const struct pollfd *pfd);
 
 /* Launches waiting for room: start them when they fit, or give up. */
 void daemon_tick_waiting(struct daemon *d, struct session *s, long now);

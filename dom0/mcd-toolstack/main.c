@@ -21,6 +21,7 @@
 #include "launchopt.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "xfwd.h"
 #include "log.h"
 #include "mcd_proto.h"
 #include "mcd_xs.h"
@@ -564,6 +565,8 @@ static int cmd_daemon(int argc, char **argv)
 			foreground = 1;
 		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
 			log_file = argv[++i];
+		else if (!strcmp(argv[i], "--x11-ca") && i + 1 < argc)
+			xfwd_set_ca(argv[++i]);
 		else
 			return usage_error(c, "unknown argument");
 	}
@@ -596,8 +599,10 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, CMD_LOAD_USAGE, CMD_LOAD_HELP },
 	{ "pool", cmd_pool, "pool [--json]",
 	  "show the warm pools: idle pre-booted domains per template" },
-	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE]",
-	  "run the dom0 service (started on demand by launch and end)" },
+	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE] [--x11-ca FILE]",
+	  "run the dom0 service (started on demand by launch and end); "
+	  "--x11-ca names the CA certificates that thin clients' X11 TLS "
+	  "certificates must chain to (default " XFWD_CA_DEFAULT ")" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },
 };
 

@@ -19,6 +19,7 @@
 #include "mcd_chan.h"
 #include "mcd_xs.h"
 #include "store.h"
+#include "xfwd.h"
 
 #define CONNECT_RETRY_MS 250
 #define STOP_GRACE_MS 3000
@@ -68,6 +69,9 @@ struct session *session_new(struct daemon *d, const char *sid)
 
 static void drop_chan(struct session *s)
 {
+	/* The relayed X connections live only as long as the channel. */
+	xfwd_free(s->xf);
+	s->xf = NULL;
 	mcd_chan_close(s->chan);
 	s->chan = NULL;
 	s->hello_done = 0;
@@ -283,6 +287,11 @@ void session_tick(struct daemon *d, struct session *s, long now)
 {
 	if (s->st == S_CONNECTING && !s->chan && now >= s->next_try)
 		try_connect(d, s, now);
+	if (s->st == S_RUNNING && s->awaiting_ready && now >= s->ready_deadline) {
+		session_fail(d, s, "the app started but showed no window on display %s within %u s",
+			     s->display, s->tmpl.ready_timeout_s);
+		return;
+	}
 	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING ||
 	    s->st == S_IDLE)
 		return;
@@ -392,6 +401,125 @@ static void on_status(struct daemon *d, struct session *s,
 		 s->domid, st->pid);
 }
 
+/* READY: the app's first window is on the thin client; only now does the
+ * launch of an X app count as done. */
+static void on_ready(struct daemon *d, struct session *s,
+		     const struct mcd_ready *r)
+{
+	char dom[16], pid[16];
+	const char *reply[] = { s->sid, dom, pid };
+
+	(void)r; /* its session id was checked by the caller */
+	if (!s->opt.xflags && !s->recovered) {
+		session_fail(d, s, "guest protocol error: READY without an X mode");
+		return;
+	}
+	/* A late READY (after a restart, or while stopping) changes nothing. */
+	if (s->st != S_RUNNING || !s->awaiting_ready)
+		return;
+	s->awaiting_ready = 0;
+	rec_set(d, s, MCD_XS_K_XREADY, "1");
+	log_info("session %s: first window shown on %s", s->sid, s->display);
+	snprintf(dom, sizeof(dom), "%d", s->domid);
+	snprintf(pid, sizeof(pid), "%d", s->pid);
+	if (s->waiter)
+		client_reply(d, s->waiter, CTL_DONE, reply, 3);
+}
+
+/* FAILED during the launch.  A display the agent could not use is named
+ * first; when dom0's relay already failed to reach it (TLS refused, say),
+ * that is the real reason: the agent only saw its connection close. */
+static void on_failed(struct daemon *d, struct session *s,
+		      const struct mcd_failed *f)
+{
+	const char *xerr = s->xf ? xfwd_last_error(s->xf) : "";
+
+	if (f->code != MCD_FAIL_DISPLAY) {
+		session_fail(d, s, "agent refused the launch: %s (%s)", f->reason,
+			     mcd_fail_name(f->code));
+		return;
+	}
+	if (xerr[0])
+		session_fail(d, s, "display %s: %s (the agent: %s)", s->display,
+			     xerr, f->reason);
+	else
+		session_fail(d, s, "display %s: %s", s->display, f->reason);
+}
+
+/* How the relay sends: no session_fail here, the relay is still working
+ * on its state; the caller fails the session once it returns. */
+static int xf_send(void *ctx, const struct mcd_msg *m)
+{
+	struct session *s = ctx;
+	uint8_t buf[MCD_MAX_FRAME];
+	int n = mcd_encode(m, buf, sizeof(buf));
+
+	if (n < 0 || !s->chan ||
+	    mcd_chan_send(s->chan, buf, (size_t)n, SEND_TIMEOUT_MS) < 0) {
+		s->xsend_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void x_failed(struct daemon *d, struct session *s, const char *err)
+{
+	if (s->xsend_failed)
+		session_fail(d, s, "agent did not take X relay data");
+	else
+		session_fail(d, s, "guest protocol error: %s", err);
+}
+
+/* X_OPEN, X_DATA, X_ACK, X_CLOSE: only in relay mode, only while the app
+ * is being launched or runs; xfwd checks the relay rules. */
+static void on_x(struct daemon *d, struct session *s, const struct mcd_msg *m)
+{
+	char err[160] = "";
+
+	if (!(s->opt.xflags & MCD_LAUNCH_X_RELAY)) {
+		session_fail(d, s, "guest protocol error: %s but the launch is not in X relay mode",
+			     mcd_msg_name(m->type));
+		return;
+	}
+	if (s->st != S_LAUNCHING && s->st != S_RUNNING && s->st != S_STOPPING) {
+		session_fail(d, s, "guest protocol error: unexpected %s",
+			     mcd_msg_name(m->type));
+		return;
+	}
+	if (!s->xf) {
+		struct xfwd_out out = { xf_send, s };
+
+		s->xf = xfwd_new(s->display, s->opt.xtls_port, &out);
+		if (!s->xf) {
+			session_fail(d, s, "out of memory for the X relay");
+			return;
+		}
+	}
+	if (xfwd_message(s->xf, m, err, sizeof(err)) < 0)
+		x_failed(d, s, err);
+}
+
+unsigned session_xpollfds(struct session *s, struct pollfd *pfd, unsigned max)
+{
+	if (!s->xf || !s->chan || s->st == S_DESTROYING)
+		return 0;
+	return xfwd_pollfds(s->xf, pfd, max);
+}
+
+void session_xevent(struct daemon *d, struct session *s,
+		    const struct pollfd *pfd)
+{
+	if (!s->xf || !s->chan || s->st == S_DESTROYING)
+		return;
+	if (xfwd_event(s->xf, pfd) < 0) {
+		x_failed(d, s, "");
+		return;
+	}
+	/* Sending may have consumed the channel's event: read what the
+	 * agent sent meanwhile, or poll would not report it. */
+	drain(d, s);
+}
+
 static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 {
 	const char *sid = NULL;
@@ -400,6 +528,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 	case MCD_MSG_STARTED: sid = m->u.started.session_id; break;
 	case MCD_MSG_EXITED: sid = m->u.exited.session_id; break;
 	case MCD_MSG_FAILED: sid = m->u.failed.session_id; break;
+	case MCD_MSG_READY: sid = m->u.ready.session_id; break;
 	}
 	if (sid && strcmp(sid, s->sid) != 0) {
 		session_fail(d, s, "guest protocol error: %s names another session",
@@ -436,22 +565,48 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 
 		rec_set_int(d, s, MCD_XS_K_PID, m->u.started.pid);
 		set_state(d, s, S_RUNNING);
+		s->pid = m->u.started.pid;
 		log_info("session %s: %s running as %s (pid %d in domain %d)",
 			 s->sid, s->argv[0], s->user, m->u.started.pid, s->domid);
+		if (s->opt.xflags) {
+			/* The launch is done when the user sees the window. */
+			s->awaiting_ready = 1;
+			s->ready_deadline = now_ms() +
+					    (long)s->tmpl.ready_timeout_s * 1000;
+			if (s->waiter)
+				client_progress(s->waiter, "app started (pid %d), waiting for its first window",
+						m->u.started.pid);
+			return;
+		}
 		snprintf(dom, sizeof(dom), "%d", s->domid);
 		snprintf(pid, sizeof(pid), "%d", m->u.started.pid);
 		if (s->waiter)
 			client_reply(d, s->waiter, CTL_DONE, reply, 3);
 		return;
 	}
+	if (m->type == MCD_MSG_READY) {
+		on_ready(d, s, &m->u.ready);
+		return;
+	}
+	if (m->type >= MCD_MSG_X_OPEN && m->type <= MCD_MSG_X_CLOSE) {
+		on_x(d, s, m);
+		return;
+	}
 	if (m->type == MCD_MSG_FAILED && s->st == S_LAUNCHING) {
-		session_fail(d, s, "agent refused the launch: %s (%s)",
-			     m->u.failed.reason, mcd_fail_name(m->u.failed.code));
+		on_failed(d, s, &m->u.failed);
 		return;
 	}
 	if (m->type == MCD_MSG_EXITED &&
 	    (s->st == S_RUNNING || s->st == S_STOPPING)) {
 		record_exit(d, s, m->u.exited.exit_code, m->u.exited.exit_signal);
+		if (s->awaiting_ready && s->st == S_RUNNING) {
+			session_fail(d, s, "the app exited (%s %d) before its first window was shown on display %s",
+				     m->u.exited.exit_signal ? "signal" : "code",
+				     m->u.exited.exit_signal ? (int)m->u.exited.exit_signal
+							     : m->u.exited.exit_code,
+				     s->display);
+			return;
+		}
 		/* The agent is idle again: a template that keeps domains for
 		 * their user parks it for that user's next launch. */
 		if (s->tmpl.keep_for_user && pool_keep(d, s) == 0)

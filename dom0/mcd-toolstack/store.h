@@ -29,6 +29,9 @@ struct store_rec {
 	int pid;                /* 0 until started */
 	char exit_status[32];
 	char error[257];
+	char xmode[8];          /* "relay", "direct", "none"; "" if unknown */
+	unsigned xtls;          /* TLS port of the X relay, 0 for none */
+	int xready;             /* READY came */
 };
 
 /*

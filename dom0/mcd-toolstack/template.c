@@ -38,7 +38,7 @@ static const char *const tpl_keys[] = {
 	"kernel", "ramdisk", "root", "extra", "cmdline", "disk",
 	"on_poweroff", "on_reboot", "on_crash", "on_watchdog",
 	"mcd_os", "mcd_agent_timeout", "mcd_pool_size", "mcd_keep_for_user",
-	NULL
+	"mcd_ready_timeout", NULL
 };
 
 /* Keys MCD sets for each launch. */
@@ -491,6 +491,12 @@ parse_mcd(struct tpl *tp, struct mcd_template *t)
 		rc = -1;
 	else if (r)
 		t->agent_timeout_s = (unsigned)l;
+	t->ready_timeout_s = TEMPLATE_TIMEOUT_DEFAULT;
+	if ((r = get_num(tp, "mcd_ready_timeout", 1, TEMPLATE_TIMEOUT_MAX,
+	    &l)) < 0)
+		rc = -1;
+	else if (r)
+		t->ready_timeout_s = (unsigned)l;
 	t->pool_size = 0;
 	if ((r = get_num(tp, "mcd_pool_size", 0, TEMPLATE_POOL_MAX, &l)) < 0)
 		rc = -1;

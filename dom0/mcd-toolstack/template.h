@@ -28,6 +28,8 @@
  *               restarted, MCD sets all of them to destroy anyway
  *   mcd_os             "linux" (default) or "windows": which agent to expect
  *   mcd_agent_timeout  seconds to wait for the agent, 1..3600, default 60
+ *   mcd_ready_timeout  X modes: seconds from the app's start to its first
+ *                      window on the thin client, 1..3600, default 60
  *   mcd_pool_size      warm-pool size: idle domains of this template kept
  *                      booted with their agent connected, 0..32, default 0
  *   mcd_keep_for_user  0 (default) or 1: whether a user's domain (and its
@@ -80,6 +82,7 @@ struct mcd_template {
 	char		path[PATH_MAX];		/* the file that was read */
 	char		os[16];			/* "linux" or "windows" */
 	unsigned	agent_timeout_s;	/* mcd_agent_timeout */
+	unsigned	ready_timeout_s;	/* mcd_ready_timeout */
 	unsigned	memory_mb;		/* target memory */
 	unsigned	maxmem_mb;		/* = memory_mb unless maxmem */
 	unsigned	vcpus;			/* online at boot */
