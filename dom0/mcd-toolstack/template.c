@@ -35,7 +35,7 @@
 /* Keys a template may hold. */
 static const char *const tpl_keys[] = {
 	"type", "memory", "maxmem", "vcpus", "maxvcpus",
-	"kernel", "ramdisk", "root", "extra", "cmdline", "disk",
+	"kernel", "ramdisk", "root", "extra", "cmdline", "disk", "vif",
 	"on_poweroff", "on_reboot", "on_crash", "on_watchdog",
 	"mcd_os", "mcd_agent_timeout", "mcd_pool_size", "mcd_keep_for_user",
 	"mcd_ready_timeout", NULL
@@ -729,6 +729,116 @@ parse_disks(struct tpl *tp, struct mcd_template *t, libxl_domain_config *dc)
 	return rc;
 }
 
+#define TEMPLATE_VIFS_MAX 4
+
+/* A Linux interface name: 1..15 of [A-Za-z0-9_.-], not starting with '-'. */
+static int
+bridge_valid(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n == 0 || n > 15 || b[0] == '-')
+		return 0;
+	return strspn(b, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == n;
+}
+
+/* "00:16:3e:xx:xx:xx" into *mac; -1 if malformed. */
+static int
+parse_mac(const char *v, libxl_mac *mac)
+{
+	unsigned b[6];
+	char end;
+
+	if (strlen(v) != 17 || sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0],
+	    &b[1], &b[2], &b[3], &b[4], &b[5], &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		(*mac)[i] = (uint8_t)b[i];
+	/* A unicast address: the multicast bit clear. */
+	return (b[0] & 1) ? -1 : 0;
+}
+
+/*
+ * One vif: "bridge=NAME[, mac=XX:XX:XX:XX:XX:XX]".  Only what a template
+ * needs to put a guest on a dom0 bridge; a domain's own network settings
+ * (addresses, scripts) are not the template's to choose.
+ */
+static int
+parse_vif(struct tpl *tp, const char *spec, int i, libxl_device_nic *nic)
+{
+	char buf[256], *tok, *save = NULL;
+
+	if (strlen(spec) >= sizeof(buf))
+		return fail_at(tp, "vif", "vif %d is too long", i + 1);
+	snprintf(buf, sizeof(buf), "%s", spec);
+	nic->nictype = LIBXL_NIC_TYPE_VIF;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char *eq;
+
+		while (*tok == ' ')
+			tok++;
+		for (eq = tok + strlen(tok); eq > tok && eq[-1] == ' '; eq--)
+			eq[-1] = '\0';
+		eq = strchr(tok, '=');
+		if (eq == NULL)
+			return fail_at(tp, "vif", "vif %d: '%.40s' is not KEY=VALUE",
+			    i + 1, tok);
+		*eq++ = '\0';
+		if (strcmp(tok, "bridge") == 0) {
+			if (!bridge_valid(eq))
+				return fail_at(tp, "vif", "vif %d: bad bridge name",
+				    i + 1);
+			free(nic->bridge);
+			nic->bridge = strdup(eq);
+			if (nic->bridge == NULL)
+				return fail_at(tp, NULL, "out of memory");
+		} else if (strcmp(tok, "mac") == 0) {
+			if (parse_mac(eq, &nic->mac) < 0)
+				return fail_at(tp, "vif", "vif %d: bad mac '%.20s'",
+				    i + 1, eq);
+		} else {
+			return fail_at(tp, "vif", "vif %d: key '%.20s' is not "
+			    "supported (bridge, mac)", i + 1, tok);
+		}
+	}
+	if (nic->bridge == NULL)
+		return fail_at(tp, "vif", "vif %d has no bridge", i + 1);
+	return 0;
+}
+
+static int
+parse_vifs(struct tpl *tp, libxl_domain_config *dc)
+{
+	XLU_ConfigList *list;
+	int r, n, i, rc = 0;
+
+	r = xlu_cfg_get_list(tp->cfg, "vif", &list, &n, 0);
+	if (r == ESRCH)
+		return 0;
+	if (r != 0)
+		return fail_report(tp, r, "vif");
+	if (n > TEMPLATE_VIFS_MAX)
+		return fail_at(tp, "vif", "more than %d vifs", TEMPLATE_VIFS_MAX);
+	if (n == 0)
+		return 0;
+	dc->nics = calloc((size_t)n, sizeof(*dc->nics));
+	if (dc->nics == NULL)
+		return fail_at(tp, NULL, "out of memory");
+	for (i = 0; i < n; i++) {
+		const char *spec = xlu_cfg_get_listitem(list, i);
+
+		libxl_device_nic_init(&dc->nics[i]);
+		dc->num_nics = i + 1;	/* so dispose frees this one too */
+		if (spec == NULL)
+			rc = fail_at(tp, "vif", "vif %d is not a string", i + 1);
+		else if (parse_vif(tp, spec, i, &dc->nics[i]) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /*
  * Load (or check) one template: every problem is recorded in tp.  Returns
  * the number of problems.
@@ -799,6 +909,7 @@ tpl_run(struct tpl *tp, const char *dir, const char *name,
 	parse_vcpus(tp, t, &dc->b_info);
 	parse_boot(tp, &dc->b_info);
 	parse_disks(tp, t, dc);
+	parse_vifs(tp, dc);
 	parse_actions(tp, dc);
 	parse_mcd(tp, t);
 out:

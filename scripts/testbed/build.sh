@@ -14,7 +14,7 @@ HOSTILE_AGENT=$BUILD/tests/mcd-hostile-agent
 TEST_APP=$REPO/tests/e2e/guest/mcd-test-app
 XEN_BIN=/usr/lib/xen-4.17/bin
 
-DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop e1000)
+DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop e1000 bridge)
 XEN_TOOLS=(xl xenstored xenconsoled xen-init-dom0 xenconsole libxl-save-helper
 	xenstore-control)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists
@@ -39,6 +39,9 @@ Builds everything the testbed boots, each part only when its inputs changed:
        linux-disk  like linux-demo, plus extra "mcd.test.disk=xvdb" and a
                    writable 32 MiB sparse raw disk data.img (xvdb) that
                    starts with "MCD-TEMPLATE-DISK": each launch gets a clone
+       linux-net   like linux-demo, plus a vif on dom0's bridge xenbr0 and
+                   extra "mcd.net=10.0.2.16": the guest reaches the host
+                   (10.0.2.2) itself, for X direct mode
        broken.cfg  a deliberately malformed template
   4. dom0 initramfs: busybox, bash, Xen tools, kernel modules, the
      templates (/etc/mcd/templates/*.cfg, /var/lib/mcd/templates/NAME/),
@@ -111,6 +114,13 @@ if ! stamp_ok "$tpl" "$tstamp"; then
 	printf 'MCD-TEMPLATE-DISK middle\n' | dd of="$img" bs=1M seek=16 conv=notrunc status=none
 	cat >>"$tpl/out/linux-disk.cfg" <<'EOF'
 disk = [ 'format=raw, vdev=xvdb, access=rw, target=/var/lib/mcd/templates/linux-disk/data.img' ]
+EOF
+	# A guest with its own network: a vif on dom0's bridge xenbr0, which
+	# carries QEMU's user network (the host, the thin client, is 10.0.2.2).
+	"${bake[@]}" --name linux-net --allow-create-user --extra mcd.net=10.0.2.16 \
+		${demo_add[@]+"${demo_add[@]}"} >/dev/null
+	cat >>"$tpl/out/linux-net.cfg" <<'EOF'
+vif = [ 'bridge=xenbr0, mac=00:16:3e:4d:43:44' ]
 EOF
 	"${bake[@]}" --name hostile --memory 128 --extra mcd.test=hostile:garbage \
 		${hostile_add[@]+"${hostile_add[@]}"} >/dev/null

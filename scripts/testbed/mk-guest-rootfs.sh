@@ -3,8 +3,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# xen-netfront: the linux-net template's guest network (mcd.net=IP).
 # xen-blkfront: templates with disks (the testbed's linux-disk) see them as /dev/xvd*.
-GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront)
+GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront xen-netfront)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
 # Real X programs for the demo and the X end-to-end tests (x11-apps, x11-utils).
 X_APPS=(/usr/bin/xlogo /usr/bin/xeyes /usr/bin/xev)

@@ -163,6 +163,41 @@ teardown(void **state)
 
 /* --- good templates --------------------------------------------------- */
 
+/* A vif puts the guest on a dom0 bridge; nothing else about its network
+ * is the template's to say. */
+static void
+test_vifs(void **state)
+{
+	struct mcd_template t;
+	libxl_domain_config dc;
+
+	(void)state;
+	load_ok("memory = 64\nkernel = '@K@'\n"
+	    "vif = [ 'bridge=xenbr0, mac=00:16:3e:4d:43:44', 'bridge=br1' ]\n",
+	    &t, &dc);
+	assert_int_equal(dc.num_nics, 2);
+	assert_string_equal(dc.nics[0].bridge, "xenbr0");
+	assert_int_equal(dc.nics[0].mac[0], 0x00);
+	assert_int_equal(dc.nics[0].mac[2], 0x3e);
+	assert_int_equal(dc.nics[0].mac[5], 0x44);
+	assert_int_equal(dc.nics[0].nictype, LIBXL_NIC_TYPE_VIF);
+	assert_string_equal(dc.nics[1].bridge, "br1");
+	libxl_domain_config_dispose(&dc);
+
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'mac=00:16:3e:00:00:01' ]\n",
+	    3, "vif 1 has no bridge");
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'bridge=xenbr0, script=/tmp/x' ]\n",
+	    3, "vif 1: key 'script' is not supported (bridge, mac)");
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'bridge=-x' ]\n",
+	    3, "vif 1: bad bridge name");
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'bridge=b, mac=01:16:3e:00:00:01' ]\n",
+	    3, "vif 1: bad mac");
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'bridge=b, mac=00:16:3e:00:00' ]\n",
+	    3, "vif 1: bad mac");
+	bad_at("memory = 64\nkernel = '@K@'\nvif = [ 'bridge' ]\n",
+	    3, "vif 1: 'bridge' is not KEY=VALUE");
+}
+
 static void
 test_good_full(void **state)
 {
@@ -458,8 +493,8 @@ static void
 test_unknown_and_repeated_keys(void **state)
 {
 	(void)state;
-	bad_at("memory = 128\nkernel = '@K@'\nvif = [ 'bridge=xenbr0' ]\n", 3,
-	    "unknown key 'vif'");
+	bad_at("memory = 128\nkernel = '@K@'\nvfb = [ 'vnc=1' ]\n", 3,
+	    "unknown key 'vfb'");
 	bad_at("memory = 128\nkernel = '@K@'\nbootloader = 'pygrub'\n", 3,
 	    "unknown key 'bootloader'");
 	bad_at("memory = 128\nkernel = '@K@'\n\n# comment\nmemory = 256\n", 5,
@@ -729,7 +764,7 @@ test_check_all_problems(void **state)
 	    "type = 'hvm'\n"					/* 1 */
 	    "memory = 8\n"					/* 2 */
 	    "kernel = '/nonexistent/vmlinuz'\n"			/* 3 */
-	    "vif = [ 'bridge=xenbr0' ]\n"			/* 4 */
+	    "vfb = [ 'vnc=1' ]\n"			/* 4 */
 	    "name = 'x'\n"					/* 5 */
 	    "disk = [ 'vdev=xvda, access=ro, target=/nope.img',\n" /* 6 */
 	    "         'vdev=xvdb, target=@D@' ]\n"		/* 7 */
@@ -739,7 +774,7 @@ test_check_all_problems(void **state)
 	    "memory = 8\n");					/* 11 */
 	n = check_out("chk", &out);
 	assert_int_equal(n, count_lines(out));
-	has_line(out, 4, "unknown key 'vif'");
+	has_line(out, 4, "unknown key 'vfb'");
 	has_line(out, 5, "'name' is set by MCD for each launch and must not "
 	    "be in a template");
 	has_line(out, 11, "'memory' already set on line 2");
@@ -935,6 +970,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_full),
+		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_good_minimal),
 		cmocka_unit_test(test_good_mcd_keys),
 		cmocka_unit_test(test_readonly_disks),
