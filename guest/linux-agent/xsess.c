@@ -30,7 +30,8 @@ struct xs_slot {
 	uint32_t tag;
 };
 
-#define XS_MAX_FDS (MCD_MAX_X_CONNS + 3)
+/* The timer, the watcher, the relay's two listening sockets, its conns. */
+#define XS_MAX_FDS (MCD_MAX_X_CONNS + 4)
 
 struct xsess {
 	struct xsess_io io;

@@ -115,10 +115,11 @@ watch_main(int out, const struct launch_user *u, const char *display,
 		put_line(out, "fail cannot become the user\n");
 		_exit(1);
 	}
-	if (xauthority)
-		setenv("XAUTHORITY", xauthority, 1);
-	else
-		unsetenv("XAUTHORITY");
+	/* Xlib reads its settings from the environment: only the user's. */
+	clearenv();
+	if (setenv("HOME", u->home, 1) < 0 ||
+	    (xauthority && setenv("XAUTHORITY", xauthority, 1) < 0))
+		_exit(1);
 	XSetErrorHandler(ignore_x_error);
 	XSetIOErrorHandler(display_gone);
 	d = XOpenDisplay(display);
