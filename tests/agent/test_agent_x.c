@@ -60,6 +60,7 @@ struct xt {
 	struct mcd_rx rx;
 	struct xconn x[MCD_MAX_X_CONNS];
 	int started, ready, opens;
+	const char *refuse;  /* answer X_OPEN with X_CLOSE and this reason */
 	struct mcd_msg last; /* FAILED, EXITED */
 	char reason[MCD_MAX_REASON_LEN + 1];
 };
@@ -337,6 +338,15 @@ static void on_agent_msg(struct xt *t, const struct mcd_msg *m)
 
 	switch (m->type) {
 	case MCD_MSG_X_OPEN:
+		t->opens++;
+		if (t->refuse) {
+			struct mcd_msg cl = { .type = MCD_MSG_X_CLOSE };
+
+			cl.u.x.conn = m->u.x.conn;
+			cl.u.x.reason = t->refuse;
+			send_msg(t, &cl);
+			break;
+		}
 		c = xconn_find(t, 0);
 		if (!c || xconn_find(t, m->u.x.conn))
 			FAIL("X_OPEN %u: no slot or id reused", m->u.x.conn);
@@ -347,7 +357,6 @@ static void on_agent_msg(struct xt *t, const struct mcd_msg *m)
 			FAIL("cannot reach Xvfb");
 		c->id = m->u.x.conn;
 		c->unacked = 0;
-		t->opens++;
 		break;
 	case MCD_MSG_X_DATA:
 		c = xconn_find(t, m->u.x.conn);
@@ -605,6 +614,23 @@ static void test_relay_wrong_cookie(void **state)
 	assert_no_cookie_left();
 }
 
+/* dom0 cannot reach the thin client: its reason reaches the FAILED. */
+static void test_relay_dom0_refuses(void **state)
+{
+	struct xt *t = *state;
+
+	hello(t);
+	t->refuse = "thin client unreachable";
+	launch(t, MCD_LAUNCH_X_RELAY, "thinclient.example:0", t->cookie);
+	pump_until(t, ready_or_failed);
+	if (t->last.type != MCD_MSG_FAILED)
+		FAIL("the launch did not fail");
+	assert_int_equal(t->last.u.failed.code, MCD_FAIL_DISPLAY);
+	assert_string_equal(t->reason, "cannot connect to display "
+			    "thinclient.example:0: thin client unreachable");
+	assert_no_cookie_left();
+}
+
 static void test_direct_ready(void **state)
 {
 	struct xt *t = *state;
@@ -683,6 +709,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_relay_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_wrong_cookie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_dom0_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_unreachable, setup, teardown),
 	};
