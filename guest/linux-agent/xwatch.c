@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <X11/Xlib.h>
 
@@ -111,7 +112,9 @@ watch_main(int out, const struct launch_user *u, const char *display,
 		_exit(1);
 	close(errp[1]);
 	fcntl(errp[0], F_SETFL, O_NONBLOCK);
-	if (launch_become_user(u) < 0) {
+	/* The fork still holds the agent's memory (the request it serves):
+	 * the user's own processes must not read it through ptrace. */
+	if (launch_become_user(u) < 0 || prctl(PR_SET_DUMPABLE, 0) < 0) {
 		put_line(out, "fail cannot become the user\n");
 		_exit(1);
 	}
