@@ -173,3 +173,15 @@ $(O)/tests/unit/test_cmd_template: $(O)/tests/unit/test_cmd_template.o \
 		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/clone.o \
 		$(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+# --- dom0 X relay (xfwd): relay rules and the TLS connector, on loopback
+# sockets with certificates made by `openssl` at test time ---
+UNIT_TESTS += $(O)/tests/unit/test_xfwd
+
+$(O)/tests/unit/test_xfwd.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_xfwd: $(O)/tests/unit/test_xfwd.o \
+		$(O)/dom0/mcd-toolstack/xfwd.o $(O)/dom0/mcd-toolstack/log.o \
+		$(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) \
+		$(CRYPTO_LIBS) $(CMOCKA_LIBS) -lpthread
