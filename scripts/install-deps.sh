@@ -39,6 +39,13 @@ PACKAGES=(
 	bash
 	# benchmark plots (make bench)
 	gnuplot-nox
+	# the X11 end-to-end cases: a thin client (Xvfb) with a cookie and a
+	# TLS front end, and X clients dom0 uses to look at it
+	xvfb
+	xauth
+	x11-utils
+	xdotool
+	stunnel4
 	# the demo's thin client: X server, cookie tools, screenshot as PNG
 	xvfb
 	xauth

@@ -22,6 +22,9 @@ XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xen
 # Host programs dom0 needs beyond busybox: xl's hotplug scripts want bash,
 # util-linux losetup and flock, coreutils stat and readlink, and logger.
 HOST_PROGS=(/bin/bash /sbin/losetup /usr/bin/flock /usr/bin/stat /usr/bin/readlink /usr/bin/logger)
+# X clients for the X11 cases (tests/e2e/cases/80-x11.sh): from dom0 they
+# look at and type into the thin client's X server; skipped if missing.
+X_CLIENTS=(/usr/bin/xwininfo /usr/bin/xdotool /usr/bin/xauth)
 
 usage() {
 	cat <<EOF
@@ -153,7 +156,7 @@ d0=$MCD_CACHE/dom0
 dstamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/dom0-init" "$tpl/.stamp" \
 	"$MCD_CACHE/kernel/release" /bin/busybox "$xs_bin" /etc/xen/scripts "$libgcc" \
 	"${XEN_TOOLS[@]/#/$XEN_BIN/}" "${HOST_PROGS[@]}" "$TOOLSTACK" "$SCHEMA_CHECK" \
-	"$REPO/xenstore-schema/SCHEMA.md"; echo "${DOM0_MODULES[*]} $(id -u)")
+	"$REPO/xenstore-schema/SCHEMA.md" "${X_CLIENTS[@]}"; echo "${DOM0_MODULES[*]} $(id -u)")
 if stamp_ok "$d0" "$dstamp" && [ -f "$d0/dom0.cpio.gz" ]; then
 	echo "$d0/dom0.cpio.gz"
 	exit 0
@@ -200,6 +203,11 @@ if [ -f "$SCHEMA_CHECK" ]; then
 	copy_file "$root" "$SCHEMA_CHECK" /usr/bin/mcd-schema-check
 	copy_libs "$root" "$SCHEMA_CHECK"
 fi
+for p in "${X_CLIENTS[@]}"; do
+	[ -x "$p" ] || continue
+	copy_file "$root" "$p"
+	copy_libs "$root" "$p"
+done
 if [ -f "$REPO/xenstore-schema/SCHEMA.md" ]; then
 	mkdir -p "$root/usr/share/doc/mcd"
 	cp "$REPO/xenstore-schema/SCHEMA.md" "$root/usr/share/doc/mcd/"
