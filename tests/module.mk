@@ -40,7 +40,7 @@ FUZZ_DIR := $(O)/tests/fuzz
 FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ixenstore-schema \
 	-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
-FUZZERS := proto schema
+FUZZERS := proto schema xagent
 
 $(FUZZ_DIR)/fuzz_proto: tests/fuzz/fuzz_proto.c xenstore-schema/mcd_proto.c \
 		xenstore-schema/mcd_proto.h
@@ -52,6 +52,14 @@ $(FUZZ_DIR)/fuzz_schema: tests/fuzz/fuzz_schema.c xenstore-schema/mcd_schema.c \
 		xenstore-schema/mcd_proto.h xenstore-schema/mcd_xs.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+# The agent's X side: dom0's relay messages, the watcher's lines.
+$(FUZZ_DIR)/fuzz_xagent: tests/fuzz/fuzz_xagent.c guest/linux-agent/xrelay.c \
+		guest/linux-agent/xwatch.c guest/linux-agent/launch.c \
+		xenstore-schema/mcd_proto.c \
+		guest/linux-agent/xrelay.h guest/linux-agent/xwatch.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ -lX11
 
 $(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)

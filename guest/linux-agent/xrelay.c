@@ -180,7 +180,9 @@ static int conn_flush(struct xrelay *r, struct xrelay_conn *c)
 	size_t done = 0;
 
 	while (c->out_len > 0) {
-		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len);
+		/* A client that went away is an error here, never a signal. */
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len,
+				 MSG_NOSIGNAL);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -217,6 +217,32 @@ static void schema_seed(unsigned char ctl, const char *text)
 	write_seed("schema", buf, n + 1);
 }
 
+/* fuzz_xagent: a connection, its setup both ways, acks, closes, and the
+ * watcher's lines (see the opcodes in fuzz_xagent.c). */
+static void xagent_seeds(void)
+{
+	static const unsigned char relay[] = {
+		0,                         /* connect: id 1 */
+		4, 1, 0,                   /* client sends 1 byte ('l') */
+		1, 1, 19, 0,               /* dom0: 20-byte setup reply */
+		1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0xff, 0xff,
+		0x1f, 0,
+		2, 1, 1, 0, 0, 0,          /* dom0 acks the byte */
+		5, 1,                      /* client reads */
+		0, 3, 2, 3, 1, 1, 1, 0, 0, /* a second conn, closed, late data */
+		6, 2, 'o', 'k',            /* watcher lines */
+		6, 12, 'm', 'a', 'p', ' ', '0', 'x', '4', '0', '0', '0', '0', '1',
+	};
+	static const unsigned char lines[] = {
+		6, 36, 'f', 'a', 'i', 'l', ' ', 'I', 'n', 'v', 'a', 'l', 'i', 'd',
+		' ', 'M', 'I', 'T', '-', 'M', 'A', 'G', 'I', 'C', '-', 'C', 'O',
+		'O', 'K', 'I', 'E', '-', '1', ' ', 'k', 'e', 'y', '.',
+	};
+
+	write_seed("xagent", relay, sizeof(relay));
+	write_seed("xagent", lines, sizeof(lines));
+}
+
 int main(int argc, char **argv)
 {
 	char sub[4096];
@@ -231,6 +257,8 @@ int main(int argc, char **argv)
 	mkdir_or_die(sub);
 	snprintf(sub, sizeof(sub), "%s/schema", dir);
 	mkdir_or_die(sub);
+	snprintf(sub, sizeof(sub), "%s/xagent", dir);
+	mkdir_or_die(sub);
 
 	proto_seeds();
 	schema_seed(0x00, listing_indented);
@@ -238,5 +266,6 @@ int main(int argc, char **argv)
 	schema_seed(0x00, listing_full);
 	schema_seed(0x08, listing_full);
 	schema_seed(0x01, listing_indented + 0); /* read as a listing of /mcd */
+	xagent_seeds();
 	return 0;
 }
