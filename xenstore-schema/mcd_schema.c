@@ -139,6 +139,18 @@ static int valid_printable(const char *v)
 	return 1;
 }
 
+/* A volume's dom0 path: absolute, [A-Za-z0-9/._-], no "..". */
+static int valid_volume(const char *v)
+{
+	if (v[0] != '/' || strstr(v, ".."))
+		return 0;
+	for (; *v; v++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789/._-", *v))
+			return 0;
+	return 1;
+}
+
 /* The quoted argv: any bytes (xenstore-ls escapes them), not empty. */
 static int valid_command(const char *v)
 {
@@ -241,6 +253,8 @@ static const struct rule tree[] = {
 	  "\"code N\" or \"signal N\"" },
 	{ SESS MCD_XS_K_ERROR, AREA_DOM0, OPTIONAL, MCD_XS_MAX_ERROR,
 	  valid_printable, "one line of printable ASCII" },
+	{ SESS MCD_XS_K_VOLUME, AREA_DOM0, OPTIONAL, MCD_XS_MAX_VOLUME,
+	  valid_volume, "an absolute path of [A-Za-z0-9/._-]" },
 	{ SESS MCD_XS_K_XMODE, AREA_DOM0, OPTIONAL, 6, valid_xmode,
 	  "relay, direct or none" },
 	{ SESS MCD_XS_K_XTLS, AREA_DOM0, OPTIONAL, 5, valid_port,

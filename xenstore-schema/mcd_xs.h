@@ -41,6 +41,9 @@
 #define MCD_XS_K_PID         "pid"         /* app pid in the guest */
 #define MCD_XS_K_EXIT        "exit-status" /* "code N" or "signal N" */
 #define MCD_XS_K_ERROR       "error"       /* one-line reason of a failure */
+#define MCD_XS_K_VOLUME      "volume"      /* dom0 path of the user's volume
+					    * the session holds (launch
+					    * --volume); not a secret */
 #define MCD_XS_K_XMODE       "x"           /* X mode: relay, direct or none */
 #define MCD_XS_K_XTLS        "x-tls"       /* relay over TLS: thin client port */
 #define MCD_XS_K_XREADY      "x-ready"     /* "1": first window shown */
@@ -49,6 +52,7 @@
 #define MCD_XS_MAX_TEMPLATE  64    /* [A-Za-z0-9][A-Za-z0-9_.-]*, no ".." */
 #define MCD_XS_MAX_COMMAND   1024  /* a longer quoted argv ends in "..." */
 #define MCD_XS_MAX_ERROR     256   /* printable ASCII, one line */
+#define MCD_XS_MAX_VOLUME    255   /* absolute path, [A-Za-z0-9/._-] */
 
 /* Session states, in the order a session goes through them. */
 #define MCD_SESSION_STATE_CREATING   "creating"   /* domain being built */

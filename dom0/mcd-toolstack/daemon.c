@@ -25,6 +25,7 @@
 #include "mcd_chan.h"
 #include "mcd_xs.h"
 #include "store.h"
+#include "volume.h"
 
 /* Control clients and sessions, plus each session's relayed X
  * connections (up to MCD_MAX_X_CONNS). */
@@ -41,7 +42,7 @@ long now_ms(void)
 
 /* ---- jobs: slow libxl calls off the poll loop ---- */
 
-enum job_kind { JOB_CREATE, JOB_DESTROY };
+enum job_kind { JOB_CREATE, JOB_DESTROY, JOB_ATTACH, JOB_DETACH };
 
 struct job {
 	enum job_kind kind;
@@ -54,6 +55,9 @@ struct job {
 	int rc;
 	char err[256];
 	long last_progress_ms;
+	char volume[256];     /* JOB_ATTACH, JOB_DETACH */
+	uint64_t volume_size;
+	char vdev[16];
 };
 
 /*
@@ -109,6 +113,15 @@ static void *job_thread(void *arg)
 			if (j->rc < 0)
 				clone_remove(j->sid, NULL);
 		}
+	} else if (j->kind == JOB_ATTACH) {
+		j->rc = volume_prepare(j->volume, j->volume_size, j->err,
+				       sizeof(j->err));
+		if (j->rc == 0)
+			j->rc = volume_attach(j->d->xen, j->domid, j->volume, j->vdev,
+					      sizeof(j->vdev), j->err,
+					      sizeof(j->err));
+	} else if (j->kind == JOB_DETACH) {
+		j->rc = volume_detach(j->d->xen, j->domid, j->volume);
 	} else {
 		j->rc = domain_destroy(j->d->xen, j->domid);
 		/* Only once the domain is gone: it may still write. */
@@ -163,6 +176,24 @@ void daemon_job_destroy(struct daemon *d, struct session *s)
 	job_start(d, j);
 }
 
+void daemon_job_volume(struct daemon *d, struct session *s, int attach)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		fatal("out of memory");
+	j->kind = attach ? JOB_ATTACH : JOB_DETACH;
+	j->s = s;
+	j->domid = (uint32_t)s->domid;
+	snprintf(j->volume, sizeof(j->volume), "%s", s->volume);
+	/* A member rebuilt after a restart knows its template only by name. */
+	j->volume_size = s->tmpl.user_volume_size ? s->tmpl.user_volume_size
+						  : TEMPLATE_VOLUME_DEFAULT;
+	log_info("session %s: %s volume %s", s->sid,
+		 attach ? "attaching" : "detaching", s->volume);
+	job_start(d, j);
+}
+
 static void jobs_done(struct daemon *d)
 {
 	struct job_note n;
@@ -175,7 +206,10 @@ static void jobs_done(struct daemon *d)
 				client_progress(j->s->waiter, "%s", n.line);
 			continue;
 		}
-		if (j->kind == JOB_CREATE) {
+		if (j->kind == JOB_ATTACH || j->kind == JOB_DETACH) {
+			session_volume_done(d, j->s, j->kind == JOB_ATTACH, j->rc,
+					    j->vdev, j->err);
+		} else if (j->kind == JOB_CREATE) {
 			session_created(d, j->s, j->rc, j->domid, j->err);
 		} else {
 			if (j->rc < 0)
@@ -274,11 +308,43 @@ static void session_rec(const struct session *s, const char *state,
 	snprintf(rec->display, sizeof(rec->display), "%s", s->display);
 	store_quote_argv(rec->command, sizeof(rec->command),
 			 (const char *const *)s->argv);
+	snprintf(rec->volume, sizeof(rec->volume), "%s", s->volume);
 	snprintf(rec->state, sizeof(rec->state), "%s", state);
 	rec->created = (long long)time(NULL);
 	/* The X mode (never the cookie): a restarted service relays on. */
 	snprintf(rec->xmode, sizeof(rec->xmode), "%s", launchopt_xmode(&s->opt));
 	rec->xtls = s->opt.xtls_port;
+}
+
+/* The session holds its user's volume if the launch asked for one (the
+ * caller checked that nobody else holds it). */
+static void volume_take(struct session *s, const char *user)
+{
+	char err[128];
+
+	s->volume[0] = '\0';
+	if (s->opt.volume &&
+	    volume_path(NULL, user, s->volume, sizeof(s->volume), err,
+			sizeof(err)) < 0)
+		s->volume[0] = '\0';
+}
+
+/* A launch with --volume: refused while another session holds it. */
+static int volume_free(struct daemon *d, const char *user, char *err,
+		       size_t errlen)
+{
+	char path[256];
+	struct session *h;
+
+	if (volume_path(NULL, user, path, sizeof(path), err, errlen) < 0)
+		return -1;
+	h = volume_holder(d, path, NULL);
+	if (h) {
+		snprintf(err, errlen, "volume of %s is in use by session %s",
+			 user, h->sid);
+		return -1;
+	}
+	return 0;
 }
 
 /* Give a claimed pool member the launch: its domain and agent are ready,
@@ -303,6 +369,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	}
 	s->argv = argv;
 	s->opt = *opt;
+	volume_take(s, user);
 	s->waiter = c;
 	if (c)
 		c->s = s;
@@ -465,6 +532,8 @@ static void launch_checked(struct daemon *d, struct client *c,
 	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
 		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
+	if (o->volume && volume_free(d, m->str[1], err, sizeof(err)) < 0)
+		return reply_error(c, "%s", err);
 	s = pool_claim(d, m->str[0], m->str[1]);
 	if (s) {
 		char **copy = calloc(argc + 1, sizeof(char *));
@@ -499,6 +568,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 	if (!s->argv)
 		fatal("out of memory");
 	s->opt = *o;
+	volume_take(s, s->user);
 	s->waiter = c;
 	c->s = s;
 	s->deadline = wait ? now_ms() + (long)wait * 1000 : 0;
@@ -679,6 +749,8 @@ static void recover_area(struct daemon *d, const char *area)
 		s->domid = r.domid;
 		snprintf(s->user, sizeof(s->user), "%s", r.user);
 		snprintf(s->display, sizeof(s->display), "%s", r.display);
+		/* Still held: no other session may attach it meanwhile. */
+		snprintf(s->volume, sizeof(s->volume), "%s", r.volume);
 		snprintf(s->tmpl.name, sizeof(s->tmpl.name), "%s", r.template);
 		s->opt.xflags = !strcmp(r.xmode, "relay") ? MCD_LAUNCH_X_RELAY :
 				!strcmp(r.xmode, "direct") ? MCD_LAUNCH_X_DIRECT : 0;

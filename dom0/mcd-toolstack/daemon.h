@@ -60,6 +60,7 @@ struct session {
 	char display[MCD_MAX_DISPLAY_LEN + 1];
 	char **argv;            /* NULL-terminated copy, for the LAUNCH */
 	struct launch_opt opt;  /* X mode, cookie, storage (memory only) */
+	char volume[256];       /* the user's volume it holds (volume.h), or "" */
 	struct xfwd *xf;        /* relay mode: its X connections (xfwd.h) */
 	int xsend_failed;       /* the relay could not send to the agent */
 	int awaiting_ready;     /* X modes: started, first window not yet up */
@@ -144,6 +145,10 @@ void daemon_tick_waiting(struct daemon *d, struct session *s, long now);
 
 /* Send the LAUNCH of a session whose agent is idle. */
 int session_launch(struct daemon *d, struct session *s);
+/* A volume job ended (attach: before the LAUNCH; detach: before keeping
+ * the domain for its user). */
+void session_volume_done(struct daemon *d, struct session *s, int attach,
+			 int rc, const char *vdev, const char *err);
 
 /* pool.c: the warm pool. */
 /* Re-read the templates' pool sizes now and then; start members that are
@@ -173,6 +178,8 @@ int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1]);
 /* daemon.c: jobs and replies. */
 void daemon_job_create(struct daemon *d, struct session *s);
 void daemon_job_destroy(struct daemon *d, struct session *s);
+/* Attach (make first if needed) or detach s->volume, off the loop. */
+void daemon_job_volume(struct daemon *d, struct session *s, int attach);
 void client_reply(struct daemon *d, struct client *c, uint32_t type,
 		  const char *const *strs, unsigned n);
 void client_progress(struct client *c, const char *fmt, ...)

@@ -11,6 +11,7 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/daemon.c dom0/mcd-toolstack/session.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
+	dom0/mcd-toolstack/volume.c \
 	dom0/mcd-toolstack/xfwd.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 

@@ -299,6 +299,8 @@ void session_tick(struct daemon *d, struct session *s, long now)
 		daemon_tick_waiting(d, s, now);
 		return;
 	}
+	if (s->job_running) /* a volume job: its end sets the next deadline */
+		return;
 	if (s->deadline && now >= s->deadline) {
 		if (s->st == S_STOPPING) {
 			log_warnx("session %s: app did not exit, destroying domain %d",
@@ -321,8 +323,18 @@ int session_launch(struct daemon *d, struct session *s)
 	struct mcd_launch *l = &m.u.launch;
 	int rc;
 
+	if (s->opt.volume && !s->opt.vdev[0] && s->version >= 2) {
+		/* The user's volume first, off the loop; the LAUNCH follows
+		 * when the job reports (session_volume_done). */
+		set_state(d, s, S_LAUNCHING);
+		if (s->waiter)
+			client_progress(s->waiter, "attaching the volume of %s",
+					s->user);
+		daemon_job_volume(d, s, 1);
+		return 0;
+	}
 	if (s->version < 2) {
-		if (s->opt.xflags || s->opt.vdev[0] || s->opt.nshares) {
+		if (s->opt.xflags || s->opt.volume || s->opt.nshares) {
 			session_fail(d, s, "the agent speaks protocol %d: X11 and user storage need version 2 (re-bake the template with this agent)",
 				     s->version);
 			return -1;
@@ -609,6 +621,13 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		}
 		/* The agent is idle again: a template that keeps domains for
 		 * their user parks it for that user's next launch. */
+		if (s->tmpl.keep_for_user && s->volume[0]) {
+			/* Its user's volume is freed before the domain waits
+			 * for that user: detach, then keep (volume_done). */
+			set_state(d, s, S_STOPPING);
+			daemon_job_volume(d, s, 0);
+			return;
+		}
 		if (s->tmpl.keep_for_user && pool_keep(d, s) == 0)
 			return;
 		start_destroy(d, s);
@@ -677,6 +696,36 @@ void session_readable(struct daemon *d, struct session *s)
 	 * channel, which would block otherwise. */
 	mcd_chan_ready(s->chan);
 	drain(d, s);
+}
+
+void session_volume_done(struct daemon *d, struct session *s, int attach,
+			 int rc, const char *vdev, const char *err)
+{
+	s->job_running = 0;
+	if (s->end_after_create || s->st == S_DESTROYING) {
+		/* Ended while the job ran: the domain goes, the volume with it. */
+		start_destroy(d, s);
+		return;
+	}
+	if (!attach) {
+		if (rc == 0) {
+			s->volume[0] = '\0';
+			s->opt.vdev[0] = '\0';
+			if (pool_keep(d, s) == 0)
+				return;
+		}
+		start_destroy(d, s);
+		return;
+	}
+	if (rc < 0) {
+		session_fail(d, s, "cannot attach the volume of %s: %s", s->user,
+			     err);
+		return;
+	}
+	snprintf(s->opt.vdev, sizeof(s->opt.vdev), "%s", vdev);
+	log_info("session %s: volume %s attached as %s", s->sid, s->volume,
+		 vdev);
+	session_launch(d, s);
 }
 
 void session_check_domain(struct daemon *d, struct session *s)

@@ -70,6 +70,8 @@ static int write_rec(struct xs_handle *xs, xs_transaction_t t,
 	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_USER, r->user);
 	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_DISPLAY, r->display);
 	bad |= write_key(xs, t, area, r->sid, MCD_XS_K_COMMAND, r->command);
+	if (r->volume[0])
+		bad |= write_key(xs, t, area, r->sid, MCD_XS_K_VOLUME, r->volume);
 	if (r->xmode[0])
 		bad |= write_key(xs, t, area, r->sid, MCD_XS_K_XMODE, r->xmode);
 	if (r->xtls) {
@@ -211,6 +213,7 @@ int store_read(struct xs_handle *xs, const char *area, const char *sid,
 	r->pid = (int)read_num(xs, area, sid, MCD_XS_K_PID, 0);
 	read_key(xs, area, sid, MCD_XS_K_EXIT, r->exit_status, sizeof(r->exit_status));
 	read_key(xs, area, sid, MCD_XS_K_ERROR, r->error, sizeof(r->error));
+	read_key(xs, area, sid, MCD_XS_K_VOLUME, r->volume, sizeof(r->volume));
 	read_key(xs, area, sid, MCD_XS_K_XMODE, r->xmode, sizeof(r->xmode));
 	r->xtls = (unsigned)read_num(xs, area, sid, MCD_XS_K_XTLS, 0);
 	r->xready = read_num(xs, area, sid, MCD_XS_K_XREADY, 0) == 1;

@@ -29,6 +29,7 @@ struct store_rec {
 	int pid;                /* 0 until started */
 	char exit_status[32];
 	char error[257];
+	char volume[256];       /* "" unless the session holds a volume */
 	char xmode[8];          /* "relay", "direct", "none"; "" if unknown */
 	unsigned xtls;          /* TLS port of the X relay, 0 for none */
 	int xready;             /* READY came */

@@ -38,6 +38,7 @@ static const char *const tpl_keys[] = {
 	"kernel", "ramdisk", "root", "extra", "cmdline", "disk", "vif",
 	"on_poweroff", "on_reboot", "on_crash", "on_watchdog",
 	"mcd_os", "mcd_agent_timeout", "mcd_pool_size", "mcd_keep_for_user",
+	"mcd_user_volume_size",
 	"mcd_ready_timeout", NULL
 };
 
@@ -507,7 +508,42 @@ parse_mcd(struct tpl *tp, struct mcd_template *t)
 		rc = -1;
 	else if (r)
 		t->keep_for_user = (int)l;
+	t->user_volume_size = TEMPLATE_VOLUME_DEFAULT;
+	if ((r = get_str(tp, "mcd_user_volume_size", &v)) < 0)
+		rc = -1;
+	else if (r && template_parse_size(v, &t->user_volume_size) < 0)
+		rc = fail_at(tp, "mcd_user_volume_size", "mcd_user_volume_size "
+		    "'%s' is not a size from 16M to 16T (a number and K, M, G "
+		    "or T)", v);
 	return rc;
+}
+
+int
+template_parse_size(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	unsigned long long n;
+	const char *u;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || !*end || end[1] != '\0')
+		return -1;
+	u = strchr(units, toupper((unsigned char)*end));
+	if (!u)
+		return -1;
+	for (const char *k = units; k <= u; k++) {
+		if (n > TEMPLATE_VOLUME_MAX >> 10)
+			return -1;
+		n <<= 10;
+	}
+	if (n < TEMPLATE_VOLUME_MIN || n > TEMPLATE_VOLUME_MAX)
+		return -1;
+	*bytes = n;
+	return 0;
 }
 
 static int

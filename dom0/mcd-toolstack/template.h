@@ -35,6 +35,10 @@
  *   mcd_keep_for_user  0 (default) or 1: whether a user's domain (and its
  *                      disk clones) may be kept when the app ends, for that
  *                      user's next launch of this template
+ *   mcd_user_volume_size  size of a user's persistent volume when it is
+ *                      made (volume.h), e.g. "256M": a number and K, M, G
+ *                      or T (binary units), 16M..16T, default 256M; an
+ *                      existing volume keeps its size
  * The memory a domain of the template needs is `memory` (plus a small
  * per-domain overhead; see load.h).
  * Keys MCD sets per launch (name, uuid) are refused.  A key may be assigned
@@ -45,6 +49,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <libxl.h>
 
@@ -62,6 +67,9 @@
 #define TEMPLATE_LIST_MAX	4096	/* names returned by template_list */
 #define TEMPLATE_POOL_MAX	32	/* mcd_pool_size */
 #define TEMPLATE_VDEV_MAX	15	/* vdev name, without the NUL */
+#define TEMPLATE_VOLUME_DEFAULT	(256ULL << 20)	/* mcd_user_volume_size */
+#define TEMPLATE_VOLUME_MIN	(16ULL << 20)	/* room for ext4's journal */
+#define TEMPLATE_VOLUME_MAX	(16ULL << 40)
 
 /*
  * One disk of a template, in the order of the disk list (the same order as
@@ -89,6 +97,7 @@ struct mcd_template {
 	unsigned	max_vcpus;
 	unsigned	pool_size;		/* mcd_pool_size */
 	int		keep_for_user;		/* mcd_keep_for_user */
+	uint64_t	user_volume_size;	/* mcd_user_volume_size, bytes */
 	unsigned	num_disks;
 	unsigned	num_writable;		/* disks[] with writable set */
 	struct template_disk disks[TEMPLATE_DISKS_MAX];
@@ -140,6 +149,13 @@ int template_check(const char *dir, const char *name, FILE *out);
  * returns non-zero.  Returns the number of names passed to cb, or -1 with
  * errno set (ENOENT if dir does not exist).
  */
+/*
+ * "256M", "1G"...: a number and one of K, M, G, T (either case, binary
+ * units) into *bytes; 0, or -1 if malformed or outside
+ * TEMPLATE_VOLUME_MIN..TEMPLATE_VOLUME_MAX.
+ */
+int template_parse_size(const char *s, uint64_t *bytes);
+
 int template_list(const char *dir, int (*cb)(const char *name, void *arg),
     void *arg);
 

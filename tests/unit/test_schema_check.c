@@ -416,6 +416,7 @@ static void test_valid_tree(void **state)
 	tset(S "/error", "agent refused the launch: \"quoted\" (exec-failed)",
 	     NULL);
 	tset(S "/state", "ending", NULL);
+	tset(S "/volume", "/var/lib/mcd/volumes/alice.img", NULL);
 	check_tree("/", LS_PERMS | LS_FULL, 1);
 	expect_ok(2);
 	check_tree("/", LS_PERMS, 1);
@@ -660,6 +661,10 @@ static void test_bad_values(void **state)
 		{ "error", "two\nlines", "printable" },
 		{ "error", "", "printable" },
 		{ "command", "", "command line" },
+		{ "volume", "alice.img", "absolute path" },
+		{ "volume", "/var/lib/mcd/../../etc/shadow", "absolute path" },
+		{ "volume", "/var/lib/mcd/volumes/a b.img", "absolute path" },
+		{ "volume", "", "absolute path" },
 	};
 	char path[160];
 
