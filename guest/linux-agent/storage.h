@@ -4,8 +4,14 @@
  * starts and synced and unmounted when the session ends, before the agent
  * reports the end to dom0 (which then destroys the domain).
  *
- * Share passwords arrive only in the request; they are handed to the mount
- * helper without ever appearing on a command line or in XenStore.
+ * The volume (a disk dom0 attached, named in LAUNCH2) is checked with
+ * e2fsck -p, so one left by a crashed guest mounts cleanly, and mounted
+ * ext4 nodev,nosuid on the user's home.  Shares are mounted on
+ * $HOME/<mount name> by mount(8) and its helpers (mount.nfs, mount.cifs),
+ * each bounded by a timeout.  Share passwords arrive only in the request;
+ * a CIFS password reaches mount.cifs in a credentials file (0600, in a
+ * directory only root can enter) that is removed as soon as mount returns,
+ * never on a command line or in an environment.
  */
 #ifndef MCD_AGENT_STORAGE_H
 #define MCD_AGENT_STORAGE_H
@@ -14,16 +20,25 @@
 #include "mcd_proto.h"
 
 #include <limits.h>
+#include <sys/types.h>
+
+#define STORAGE_DEV_WAIT_MS  20000   /* for the volume's /dev node */
+#define STORAGE_FSCK_TIMEOUT 120     /* s, e2fsck of the volume */
+#define STORAGE_MOUNT_TIMEOUT 30     /* s, one share's mount helper */
+#define STORAGE_CRED_DIR     "/run/mcd-agent/creds"
+#define STORAGE_OPTS_MAX     512
 
 struct storage {
 	int nmounts;                         /* mounted, in mount order */
 	char mounts[MCD_MAX_SHARES + 1][PATH_MAX];
+	uid_t uid;                           /* whose they are */
 };
 
 /*
  * Mount req's volume on the user's home and its shares under it.  0, or -1
  * with *code (MCD_FAIL_STORAGE) and a reason; on failure nothing stays
- * mounted.  A request without storage is a no-op.
+ * mounted.  A request without storage is a no-op.  Share passwords in req
+ * are wiped once used.
  */
 int storage_mount(struct storage *st, const struct mcd_launch *req,
 		  const struct launch_user *u, uint32_t *code, char *reason,
@@ -32,5 +47,31 @@ int storage_mount(struct storage *st, const struct mcd_launch *req,
 /* Sync and unmount everything storage_mount() mounted, last first.
  * Processes still using a mount are killed first (the session is over). */
 void storage_unmount(struct storage *st);
+
+/* ---- the pieces, for the tests ---- */
+
+/* A helper's output as one line of printable ASCII for a FAILED reason:
+ * its last non-empty line, other bytes as '?', cut to fit out. */
+void storage_sanitize(const char *in, char *out, size_t outlen);
+
+/*
+ * The -o string for sh's mount helper: nosuid,nodev, and for NFS soft
+ * timeouts and no retries (a dead server fails the launch); for CIFS the
+ * credentials file cred ("" for a guest mount) and the user's uid and gid
+ * as the files' owner.  0, or -1 if a value could change the meaning of
+ * the option string (a separator in it) or it does not fit.
+ */
+int storage_share_options(const struct mcd_share *sh, uid_t uid, gid_t gid,
+			  const char *cred, char *out, size_t outlen);
+
+/*
+ * Write sh's user and password into a new file in dir (created 0700 if
+ * missing; it must be a real directory of ours that only we can enter),
+ * mode 0600; its name goes to path.  0, or -1 with a reason.
+ */
+int storage_write_creds(const char *dir, const struct mcd_share *sh,
+			char *path, size_t pathlen, char *err, size_t errlen);
+/* Overwrite and remove such a file. */
+void storage_drop_creds(const char *path);
 
 #endif /* MCD_AGENT_STORAGE_H */
