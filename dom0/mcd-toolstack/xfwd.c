@@ -489,7 +489,7 @@ static int tcp_done(struct xfwd *x, struct xconn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		e = errno;
 	if (e) {
-		seterr(r, sizeof(r), "cannot reach display %s: %s", x->display,
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
 		       strerror(e));
 		return conn_close(x, c, r, 1);
 	}
@@ -518,7 +518,7 @@ static int conn_start(struct xfwd *x, struct xconn *c)
 	 * name from the launch request), never anything from the guest. */
 	rc = getaddrinfo(x->host, port, &hints, &ai);
 	if (rc != 0) {
-		seterr(r, sizeof(r), "cannot reach display %s: %s", x->display,
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
 		       gai_strerror(rc));
 		return conn_close(x, c, r, 1);
 	}
@@ -526,7 +526,7 @@ static int conn_start(struct xfwd *x, struct xconn *c)
 		       SOCK_CLOEXEC, ai->ai_protocol);
 	if (c->fd < 0) {
 		freeaddrinfo(ai);
-		seterr(r, sizeof(r), "cannot reach display %s: %s", x->display,
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
 		       strerror(errno));
 		return conn_close(x, c, r, 1);
 	}
@@ -535,7 +535,7 @@ static int conn_start(struct xfwd *x, struct xconn *c)
 	rc = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(ai);
 	if (rc < 0 && errno != EINPROGRESS) {
-		seterr(r, sizeof(r), "cannot reach display %s: %s", x->display,
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
 		       strerror(errno));
 		return conn_close(x, c, r, 1);
 	}

@@ -21,8 +21,21 @@ fi
 
 scripts/testbed/build.sh
 mkdir -p "$cache"
+
+# The X11 cases need a thin client on the host (tests/e2e/thin-client.sh):
+# its cookie, CA and ports ride into dom0 as payload files.
+extra=()
+case " ${cases[*]} " in
+*/80-x11*)
+	tc=$(mktemp -d /tmp/mcd-thin-client.XXXXXX)
+	trap 'tests/e2e/thin-client.sh stop "$tc"' EXIT
+	tests/e2e/thin-client.sh start "$tc"
+	extra=("$tc/x11.env" "$tc/x11-cookie" "$tc/x11-ca.pem")
+	;;
+esac
+
 set +e
-scripts/testbed/run.sh --timeout "$timeout" tests/e2e/dom0-tests.sh tests/e2e/lib.sh "${cases[@]}" 2>&1 | tee "$log"
+scripts/testbed/run.sh --timeout "$timeout" tests/e2e/dom0-tests.sh tests/e2e/lib.sh "${cases[@]}" "${extra[@]}" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 

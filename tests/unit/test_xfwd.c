@@ -434,7 +434,7 @@ static void test_unreachable(void **state)
 	OK(x, MCD_MSG_X_OPEN, 2, 0, NULL, 0);
 	assert_true(pump(x, have_close, NULL, 2000));
 	assert_non_null(strstr(last_of(MCD_MSG_X_CLOSE)->reason,
-			       "cannot reach display 127.0.0.1:0"));
+			       "cannot reach 127.0.0.1 port "));
 	assert_non_null(strstr(xfwd_last_error(x), "refused"));
 	xfwd_free(x);
 }
