@@ -486,8 +486,16 @@ static int tcp_done(struct xfwd *x, struct xconn *c)
 	int e = 0;
 	socklen_t len = sizeof(e);
 
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0)
 		e = errno;
+	/* Still under way (an event meant for an earlier socket that had
+	 * the same fd in this poll round): wait for the real one. */
+	if (!e && getpeername(c->fd, (struct sockaddr *)&peer, &plen) < 0 &&
+	    errno == ENOTCONN)
+		return 0;
 	if (e) {
 		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
 		       strerror(e));

@@ -274,6 +274,7 @@ test_good_minimal(void **state)
 	load_ok("memory = 64\nkernel = '@K@'\n", &t, &dc);
 	assert_string_equal(t.os, "linux");
 	assert_int_equal(t.agent_timeout_s, TEMPLATE_TIMEOUT_DEFAULT);
+	assert_int_equal(t.ready_timeout_s, TEMPLATE_TIMEOUT_DEFAULT);
 	assert_int_equal(t.vcpus, 1);
 	assert_int_equal(t.max_vcpus, 1);
 	assert_int_equal(t.num_disks, 0);
@@ -300,9 +301,11 @@ test_good_mcd_keys(void **state)
 	load_ok("memory = 2048; kernel = '@K@'   # two on one line\n"
 	    "vcpus = 4\n"
 	    "cmdline = 'console=hvc0 name = not-a-key'\n"
-	    "mcd_os = 'windows'\nmcd_agent_timeout = 3600\n", &t, &dc);
+	    "mcd_os = 'windows'\nmcd_agent_timeout = 3600\n"
+	    "mcd_ready_timeout = 120\n", &t, &dc);
 	assert_string_equal(t.os, "windows");
 	assert_int_equal(t.agent_timeout_s, 3600);
+	assert_int_equal(t.ready_timeout_s, 120);
 	assert_int_equal(t.memory_mb, 2048);
 	assert_int_equal(dc.b_info.max_vcpus, 4);
 	assert_int_equal(libxl_bitmap_count_set(&dc.b_info.avail_vcpus), 4);
@@ -873,6 +876,8 @@ test_mcd_keys_bad(void **state)
 	    "mcd_agent_timeout 0 out of range 1..3600");
 	bad_at("memory = 128\nkernel = '@K@'\nmcd_agent_timeout = 3601\n", 3,
 	    "mcd_agent_timeout 3601 out of range 1..3600");
+	bad_at("memory = 128\nkernel = '@K@'\nmcd_ready_timeout = 0\n", 3,
+	    "mcd_ready_timeout 0 out of range 1..3600");
 	bad_at("memory = 128\nkernel = '@K@'\nmcd_os = 'plan9'\n", 3,
 	    "mcd_os 'plan9' is not one of linux, windows");
 	bad_at("memory = 128\nkernel = '@K@'\nmcd_os = ''\n", 3,
