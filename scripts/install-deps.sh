@@ -32,6 +32,9 @@ PACKAGES=(
 	xz-utils
 	kmod
 	e2fsprogs
+	# users' network shares in the testbed guests (mount.nfs, mount.cifs)
+	nfs-common
+	cifs-utils
 	util-linux
 	bsdutils
 	coreutils

@@ -22,6 +22,8 @@ XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xen
 # Host programs dom0 needs beyond busybox: xl's hotplug scripts want bash,
 # util-linux losetup and flock, coreutils stat and readlink, and logger.
 HOST_PROGS=(/bin/bash /sbin/losetup /usr/bin/flock /usr/bin/stat /usr/bin/readlink /usr/bin/logger)
+# Users' volumes are made with mkfs.ext4 (dom0/mcd-toolstack/volume.c).
+HOST_PROGS+=(/sbin/mkfs.ext4)
 # X clients for the X11 cases (tests/e2e/cases/80-x11.sh): from dom0 they
 # look at and type into the thin client's X server; skipped if missing.
 X_CLIENTS=(/usr/bin/xwininfo /usr/bin/xdotool /usr/bin/xauth)

@@ -6,6 +6,10 @@ set -euo pipefail
 # xen-netfront: the linux-net template's guest network (mcd.net=IP).
 # xen-blkfront: templates with disks (the testbed's linux-disk) see them as /dev/xvd*.
 GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront xen-netfront)
+# The user's storage (guest/linux-agent/storage.c): ext4 for the volume,
+# NFS and CIFS for shares; e2fsck, util-linux mount/umount and the helpers.
+STORAGE_MODULES=(ext4 nfs nfsv3 nfsv4 cifs)
+STORAGE_PROGS=(/sbin/e2fsck /bin/mount /bin/umount /sbin/mount.nfs /sbin/mount.cifs)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
 # Real X programs for the demo and the X end-to-end tests (x11-apps, x11-utils).
 X_APPS=(/usr/bin/xlogo /usr/bin/xeyes /usr/bin/xev)
@@ -50,8 +54,8 @@ for x in "${X_APPS[@]}"; do
 done
 
 stamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/guest-init" /bin/busybox \
-	"$xs_bin" "$USERADD" /etc/login.defs "$MCD_CACHE/kernel/release" \
-	"${X_APPS[@]}" "${X_APP_DEFAULTS[@]}"; echo "$release ${GUEST_MODULES[*]} $(id -u)")
+	"$xs_bin" "$USERADD" /etc/login.defs "$MCD_CACHE/kernel/release" "${STORAGE_PROGS[@]}" \
+	"${X_APPS[@]}" "${X_APP_DEFAULTS[@]}"; echo "$release ${GUEST_MODULES[*]} ${STORAGE_MODULES[*]} $(id -u)")
 if stamp_ok "$out" "$stamp" && [ -d "$out/root" ]; then
 	echo "$out/root"
 	exit 0
@@ -78,7 +82,18 @@ for t in "${XS_TOOLS[@]}"; do
 done
 copy_libs "$root" "$xs_bin"
 
-copy_modules "$kroot" "$release" "$root" "${GUEST_MODULES[@]}"
+copy_modules "$kroot" "$release" "$root" "${GUEST_MODULES[@]}" "${STORAGE_MODULES[@]}"
+
+# Storage programs replace busybox's links of the same name (never copy
+# through such a link: it would overwrite busybox).
+for p in "${STORAGE_PROGS[@]}"; do
+	[ -x "$p" ] || die "$p not found (install e2fsprogs, mount, nfs-common, cifs-utils)"
+	rm -f "$root$p"
+	copy_file "$root" "$p"
+	chmod u-s "$root$p" # only root (the agent) mounts in a guest
+	copy_libs "$root" "$p"
+done
+ln -sfn ../proc/self/mounts "$root/etc/mtab"
 
 # Debian's busybox has no adduser; the agent creates users with useradd.
 copy_file "$root" "$USERADD"
