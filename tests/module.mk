@@ -137,7 +137,7 @@ UNIT_TESTS += $(O)/tests/agent/test_agent_x
 
 $(O)/tests/agent/test_agent_x: $(O)/tests/agent/test_agent_x.o \
 		$(PROTO_OBJ) | $(AGENT_BIN)
-	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) -lX11 $(CMOCKA_LIBS)
 
 # The misbehaving guest agent the end-to-end tests run in a test guest.
 BINS += $(O)/tests/mcd-hostile-agent

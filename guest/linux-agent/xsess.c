@@ -115,19 +115,22 @@ static void deadline_passed(struct xsess *xs)
 
 /* ---- the watcher's reports ---- */
 
-static int window_is_app(const struct xsess *xs, const struct xwatch_line *l)
+/* The app's window among the reported ones, or 0. */
+static uint32_t app_window(const struct xsess *xs, const struct xwatch_line *l)
 {
 	for (unsigned i = 0; i < l->nids; i++) {
 		/* Direct mode cannot tell clients apart: any window mapped
 		 * once the app runs counts. */
 		if (!xs->relay || xrelay_app_window(xs->relay, l->ids[i]))
-			return 1;
+			return l->ids[i];
 	}
 	return 0;
 }
 
 static void watch_report(struct xsess *xs, const struct xwatch_line *l)
 {
+	uint32_t win;
+
 	switch (l->kind) {
 	case XWATCH_OK:
 		if (xs->check == CHECKING) {
@@ -146,10 +149,11 @@ static void watch_report(struct xsess *xs, const struct xwatch_line *l)
 			check_failed(xs, "cannot connect to display %s%s", "");
 		break;
 	case XWATCH_MAP:
-		if (!xs->app_started || xs->mapped || !window_is_app(xs, l))
+		if (!xs->app_started || xs->mapped || !(win = app_window(xs, l)))
 			break;
 		xs->mapped = 1;
-		log_info("the app's first window 0x%x is mapped", l->ids[0]);
+		log_info("the app's first window 0x%x is mapped (in 0x%x)", win,
+			 l->ids[0]);
 		/* Nothing more to watch for. */
 		xwatch_stop(&xs->watch);
 		break;

@@ -78,20 +78,31 @@ static void read_detail(int fd, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* The mapped window and, breadth first, its descendants: a window
+ * manager's frame holds the app's window one or two levels down. */
 static void report_map(int fd, Display *d, Window w)
 {
 	char line[XWATCH_LINE_MAX + 2];
-	Window root, parent, *kids = NULL;
-	unsigned nkids = 0;
-	int o;
+	Window ids[XWATCH_MAX_IDS];
+	unsigned n = 1;
+	int o = 0;
 
-	o = snprintf(line, sizeof(line), "map 0x%lx", (unsigned long)w);
-	if (XQueryTree(d, w, &root, &parent, &kids, &nkids) && kids) {
-		for (unsigned i = 0; i < nkids && i + 1 < XWATCH_MAX_IDS; i++)
-			o += snprintf(line + o, sizeof(line) - (size_t)o,
-				      " 0x%lx", (unsigned long)kids[i]);
-		XFree(kids);
+	ids[0] = w;
+	for (unsigned i = 0; i < n && n < XWATCH_MAX_IDS; i++) {
+		Window root, parent, *kids = NULL;
+		unsigned nkids = 0;
+
+		if (!XQueryTree(d, ids[i], &root, &parent, &kids, &nkids))
+			continue;
+		for (unsigned k = 0; k < nkids && n < XWATCH_MAX_IDS; k++)
+			ids[n++] = kids[k];
+		if (kids)
+			XFree(kids);
 	}
+	o = snprintf(line, sizeof(line), "map");
+	for (unsigned i = 0; i < n; i++)
+		o += snprintf(line + o, sizeof(line) - (size_t)o, " 0x%lx",
+			      (unsigned long)ids[i] & 0xffffffffUL);
 	snprintf(line + o, sizeof(line) - (size_t)o, "\n");
 	put_line(fd, line);
 }

@@ -8,8 +8,9 @@
  *                          (the server's refusal), or "" when it printed
  *                          nothing (no connection at all)
  *   map <id> [<id>...]     a window was mapped on the root window; the
- *                          first id is that window, the rest its children
- *                          (a window manager's frame holds the app's
+ *                          first id is that window, the rest (at most
+ *                          XWATCH_MAX_IDS in all) its descendants, breadth
+ *                          first (a window manager's frame holds the app's
  *                          window).  Ids are 0x and 1..8 hex digits.
  * The agent reads the lines with xwatch_read(), which checks them.
  */

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <X11/Xlib.h>
 
 #include "mcd_proto.h"
 
@@ -61,6 +62,8 @@ struct xt {
 	struct xconn x[MCD_MAX_X_CONNS];
 	int started, ready, opens;
 	const char *refuse;  /* answer X_OPEN with X_CLOSE and this reason */
+	Display *wm;         /* a minimal reparenting window manager */
+	int frames;          /* windows it framed */
 	struct mcd_msg last; /* FAILED, EXITED */
 	char reason[MCD_MAX_REASON_LEN + 1];
 };
@@ -256,6 +259,8 @@ static int teardown(void **state)
 	for (int i = 0; i < MCD_MAX_X_CONNS; i++)
 		if (t->x[i].id)
 			close(t->x[i].fd);
+	if (t->wm)
+		XCloseDisplay(t->wm);
 	if (t->fd >= 0)
 		close(t->fd);
 	stop_pid(t->agent, &status);
@@ -442,14 +447,53 @@ static void x_readable(struct xt *t, struct xconn *c)
 	send_x(t, MCD_MSG_X_DATA, c->id, buf, (uint32_t)n, 0);
 }
 
+/* ---- a minimal reparenting window manager, as on a thin client ---- */
+
+static void wm_start(struct xt *t)
+{
+	char dpy[16];
+
+	snprintf(dpy, sizeof(dpy), ":%d", XTEST_XVFB_DPY);
+	setenv("XAUTHORITY", t->auth, 1);
+	t->wm = XOpenDisplay(dpy);
+	unsetenv("XAUTHORITY");
+	if (!t->wm)
+		FAIL("the test's window manager cannot open %s", dpy);
+	XSelectInput(t->wm, DefaultRootWindow(t->wm),
+		     SubstructureRedirectMask | SubstructureNotifyMask);
+	XSync(t->wm, False);
+}
+
+/* Each top-level window goes into a frame (with a title bar child, as
+ * real ones have), mapped after the window itself. */
+static void wm_events(struct xt *t)
+{
+	while (t->wm && XPending(t->wm)) {
+		Window root = DefaultRootWindow(t->wm), frame, bar;
+		XEvent ev;
+
+		XNextEvent(t->wm, &ev);
+		if (ev.type != MapRequest)
+			continue;
+		frame = XCreateSimpleWindow(t->wm, root, 0, 0, 400, 400, 1, 0, 0);
+		bar = XCreateSimpleWindow(t->wm, frame, 0, 0, 400, 20, 0, 0, 0);
+		XMapWindow(t->wm, bar);
+		XReparentWindow(t->wm, ev.xmaprequest.window, frame, 0, 20);
+		XMapWindow(t->wm, ev.xmaprequest.window);
+		XMapWindow(t->wm, frame);
+		XFlush(t->wm);
+		t->frames++;
+	}
+}
+
 /* Serve the agent until done(t) or the deadline. */
 static void pump_until(struct xt *t, int (*done)(struct xt *t))
 {
 	long end = now_ms() + TIMEOUT_MS;
 
 	while (!done(t)) {
-		struct pollfd pfd[1 + MCD_MAX_X_CONNS];
-		struct xconn *who[1 + MCD_MAX_X_CONNS];
+		struct pollfd pfd[2 + MCD_MAX_X_CONNS];
+		struct xconn *who[2 + MCD_MAX_X_CONNS];
 		int n = 1;
 		long left = end - now_ms();
 
@@ -463,6 +507,12 @@ static void pump_until(struct xt *t, int (*done)(struct xt *t))
 			pfd[n] = (struct pollfd){ t->x[i].fd, POLLIN, 0 };
 			who[n++] = &t->x[i];
 		}
+		if (t->wm) {
+			pfd[n] = (struct pollfd){ ConnectionNumber(t->wm), POLLIN,
+						  0 };
+			who[n++] = NULL;
+		}
+		wm_events(t);
 		if (poll(pfd, (nfds_t)n, (int)left) <= 0)
 			continue;
 		if (pfd[0].revents) {
@@ -470,7 +520,7 @@ static void pump_until(struct xt *t, int (*done)(struct xt *t))
 			continue; /* the X set may have changed */
 		}
 		for (int i = 1; i < n; i++)
-			if (pfd[i].revents && who[i]->id)
+			if (pfd[i].revents && who[i] && who[i]->id)
 				x_readable(t, who[i]);
 	}
 }
@@ -614,6 +664,43 @@ static void test_relay_wrong_cookie(void **state)
 	assert_no_cookie_left();
 }
 
+/* The agent logged the app's window as found inside another one. */
+static int ready_inside_frame(struct xt *t)
+{
+	static char buf[1 << 16];
+	unsigned win = 0, top = 0;
+	const char *p;
+	ssize_t n;
+	int fd = open(t->log, O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strstr(buf, "first window 0x");
+	return p && sscanf(p, "first window 0x%x is mapped (in 0x%x)", &win,
+			   &top) == 2 && win != top;
+}
+
+/* Under a window manager the app's window is mapped inside a frame (the
+ * frame is what the root window sees): READY all the same. */
+static void test_relay_ready_framed(void **state)
+{
+	struct xt *t = *state;
+
+	wm_start(t);
+	hello(t);
+	launch(t, MCD_LAUNCH_X_RELAY, "thinclient.example:0", t->cookie);
+	pump_until(t, ready_or_failed);
+	if (!t->ready)
+		FAIL("FAILED %s: %s", mcd_fail_name(t->last.u.failed.code),
+		     t->reason);
+	assert_true(t->frames >= 1);
+	assert_true(ready_inside_frame(t));
+	stop_app(t);
+}
+
 /* dom0 cannot reach the thin client: its reason reaches the FAILED. */
 static void test_relay_dom0_refuses(void **state)
 {
@@ -708,6 +795,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_relay_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_ready_framed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_wrong_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_dom0_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_ready, setup, teardown),
