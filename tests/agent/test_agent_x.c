@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -147,6 +148,8 @@ static pid_t spawn(const char *log, char *const argv[])
 		fd = open("/dev/null", O_RDONLY);
 		dup2(fd, 0);
 		signal(SIGPIPE, SIG_DFL);
+		/* Whatever happens to the test, Xvfb and the agent go too. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -167,6 +170,23 @@ static int unix_connect(const char *path)
 }
 
 /* ---- Xvfb and the agent ---- */
+
+static void stop_pid(pid_t pid, int *status)
+{
+	long end = now_ms() + 10000;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	while (waitpid(pid, status, WNOHANG) == 0) {
+		if (now_ms() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, status, 0);
+			return;
+		}
+		sleep_ms(10);
+	}
+}
 
 static void xvfb_start(struct xt *t)
 {
@@ -203,28 +223,13 @@ static void agent_start(struct xt *t)
 	snprintf(transport, sizeof(transport), "socket:%s", t->sock);
 	t->agent = spawn(t->log, argv);
 	while ((t->fd = unix_connect(t->sock)) < 0) {
-		if (now_ms() > end || waitpid(t->agent, NULL, WNOHANG) != 0)
+		if (now_ms() > end || waitpid(t->agent, NULL, WNOHANG) != 0) {
+			stop_pid(t->xvfb, NULL); /* no teardown after setup */
 			FAIL("the agent did not start");
+		}
 		sleep_ms(20);
 	}
 	mcd_rx_init(&t->rx);
-}
-
-static void stop_pid(pid_t pid, int *status)
-{
-	long end = now_ms() + 10000;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	while (waitpid(pid, status, WNOHANG) == 0) {
-		if (now_ms() > end) {
-			kill(pid, SIGKILL);
-			waitpid(pid, status, 0);
-			return;
-		}
-		sleep_ms(10);
-	}
 }
 
 static int setup(void **state)
