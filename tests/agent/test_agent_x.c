@@ -63,6 +63,7 @@ struct xt {
 	struct xconn x[MCD_MAX_X_CONNS];
 	int started, ready, opens;
 	const char *refuse;  /* answer X_OPEN with X_CLOSE and this reason */
+	int mute;            /* take X_OPEN, then never answer */
 	Display *wm;         /* a minimal reparenting window manager */
 	int frames;          /* windows it framed */
 	struct mcd_msg last; /* FAILED, EXITED */
@@ -349,6 +350,8 @@ static void on_agent_msg(struct xt *t, const struct mcd_msg *m)
 	switch (m->type) {
 	case MCD_MSG_X_OPEN:
 		t->opens++;
+		if (t->mute)
+			break;
 		if (t->refuse) {
 			struct mcd_msg cl = { .type = MCD_MSG_X_CLOSE };
 
@@ -371,7 +374,7 @@ static void on_agent_msg(struct xt *t, const struct mcd_msg *m)
 	case MCD_MSG_X_DATA:
 		c = xconn_find(t, m->u.x.conn);
 		if (!c)
-			break; /* we closed it already */
+			break; /* we closed it already, or are mute */
 		write_all(c->fd, m->u.x.data, m->u.x.len);
 		send_x(t, MCD_MSG_X_ACK, c->id, NULL, 0, m->u.x.len);
 		break;
@@ -723,6 +726,24 @@ static void test_relay_dom0_refuses(void **state)
 	assert_no_cookie_left();
 }
 
+/* A thin client that never answers: the check gives up after its
+ * timeout (20 s). */
+static void test_relay_no_answer(void **state)
+{
+	struct xt *t = *state;
+
+	hello(t);
+	t->mute = 1;
+	launch(t, MCD_LAUNCH_X_RELAY, "thinclient.example:0", t->cookie);
+	pump_until(t, ready_or_failed);
+	if (t->last.type != MCD_MSG_FAILED)
+		FAIL("the launch did not fail");
+	assert_int_equal(t->last.u.failed.code, MCD_FAIL_DISPLAY);
+	assert_string_equal(t->reason, "display thinclient.example:0 did not "
+			    "answer within 20 seconds");
+	assert_no_cookie_left();
+}
+
 static void test_direct_ready(void **state)
 {
 	struct xt *t = *state;
@@ -803,6 +824,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_relay_ready_framed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_wrong_cookie, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_dom0_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_no_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_unreachable, setup, teardown),
 	};
