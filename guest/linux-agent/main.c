@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 		log_warnx("not running as root: launches will fail");
 	if (!foreground && daemonize() < 0)
 		fatalx("cannot detach from the terminal");
-	log_info("started (pid %d, create_users=%d, transport %s%s)",
-		 (int)getpid(), o.conf.create_users,
+	log_info("started (pid %d, create_users=%d, x_display=%d, transport "
+		 "%s%s)", (int)getpid(), o.conf.create_users, o.conf.x_display,
 		 o.transport == LOOP_VCHAN ? "vchan" : "socket:",
 		 o.transport == LOOP_VCHAN ? "" : o.socket_path);
 	return loop_run(&o);
