@@ -445,17 +445,31 @@ static void on_failed(struct daemon *d, struct session *s,
 		      const struct mcd_failed *f)
 {
 	const char *xerr = s->xf ? xfwd_last_error(s->xf) : "";
+	const char *why = f->reason;
+	size_t dlen = strlen(s->display);
 
 	if (f->code != MCD_FAIL_DISPLAY) {
 		session_fail(d, s, "agent refused the launch: %s (%s)", f->reason,
 			     mcd_fail_name(f->code));
 		return;
 	}
-	if (xerr[0])
+	if (xerr[0] && !strstr(why, xerr)) {
 		session_fail(d, s, "display %s: %s (the agent: %s)", s->display,
-			     xerr, f->reason);
-	else
-		session_fail(d, s, "display %s: %s", s->display, f->reason);
+			     xerr, why);
+		return;
+	}
+	if (xerr[0]) {
+		/* The agent passed dom0's reason on: say it once. */
+		session_fail(d, s, "display %s: %s", s->display, xerr);
+		return;
+	}
+	/* "display D refused ..." reads "display D: refused ...". */
+	if (!strncmp(why, "display ", 8) && !strncmp(why + 8, s->display, dlen) &&
+	    (why[8 + dlen] == ' ' || why[8 + dlen] == ':')) {
+		why += 8 + dlen;
+		why += strspn(why, ": ");
+	}
+	session_fail(d, s, "display %s: %s", s->display, why);
 }
 
 /* How the relay sends: no session_fail here, the relay is still working

@@ -49,20 +49,28 @@ else
 			sh -c "! xenstore-ls -p /mcd | grep -q '$(cat $COOKIE)'"
 
 		# --- input from the thin client reaches the app ---------------
-		wid=$(xdo search --name "Event Tester" | head -n 1)
-		xdo windowfocus --sync "$wid" 2>/dev/null || xdo windowfocus "$wid"
-		xdo mousemove --window "$wid" 20 20
-		xdo key --clearmodifiers q
-		xdo click 1
+		wid=$(xwin -name "Event Tester" |
+			sed -n 's/.*Window id: \(0x[0-9a-fA-F]*\).*/\1/p')
+		echo "# xev's window on the thin client: $wid"
+		# No window manager on the thin client: focus it directly.
+		xdo windowfocus "$wid" 2>&1 | sed 's/^/#   /'
+		sleep 1
+		xdo mousemove --window "$wid" 20 20 2>&1 | sed 's/^/#   /'
+		xdo key --clearmodifiers q 2>&1 | sed 's/^/#   /'
+		xdo click 1 2>&1 | sed 's/^/#   /'
 		# xev prints events to its stdout, the guest's console.
 		wait_for 30 console_has "$xsid" "KeyPress event" || true
 		got_key=0
 		console_has "$xsid" "KeyPress event" && got_key=1
 
 		# --- closing the window on the thin client ends the session ---
-		xdo windowkill "$wid"
+		xdo windowkill "$wid" 2>&1 | sed 's/^/#   /'
 		wait_for 90 session_gone "$xsid"
 		check "X11 relay: closing the app's window ended the session" session_gone "$xsid"
+		if ! session_gone "$xsid"; then
+			tail -n 5 "/var/log/xen/guest-mcd-$xsid.log" | sed 's/^/#   /'
+			$T end "$xsid" >/dev/null 2>&1
+		fi
 		wait_for 30 domain_gone "$xsid"
 		check "X11 relay: ... and destroyed its domain" domain_gone "$xsid"
 		# stdout may only have been flushed when xev exited.
