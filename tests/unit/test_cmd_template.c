@@ -108,7 +108,7 @@ setup(void **state)
 	    "mcd_pool_size = 2\nmcd_keep_for_user = 1\n", kernel, img, img);
 	write_tpl("broken", "type = \"pv\"\nkernel = \"%s\nmemory = = 256\n"
 	    "vcpus = [ 1,\n", kernel);
-	write_tpl("bad2", "memory = 8\nkernel = '/nonexistent'\nvif = []\n");
+	write_tpl("bad2", "memory = 8\nkernel = '/nonexistent'\nvfb = []\n");
 	setenv(TEMPLATE_DIR_ENV, tdir, 1);
 	setenv(CLONE_DIR_ENV, root, 1);
 	return 0;
@@ -237,7 +237,7 @@ test_check(void **state)
 	has(want);
 
 	assert_int_equal(run("template", "check", "bad2", NULL), 1);
-	snprintf(want, sizeof(want), "%s/bad2.cfg:3: unknown key 'vif'\n", tdir);
+	snprintf(want, sizeof(want), "%s/bad2.cfg:3: unknown key 'vfb'\n", tdir);
 	has(want);
 	snprintf(want, sizeof(want), "%s/bad2.cfg:1: memory 8 out of range "
 	    "16..65536\n", tdir);
@@ -248,7 +248,7 @@ test_check(void **state)
 
 	assert_int_equal(run("template", "check", "bad2", "--json", NULL), 1);
 	has("{\"template\":\"bad2\",\"ok\":false,\"problems\":[\"");
-	has("bad2.cfg:3: unknown key 'vif'\",\"");
+	has("bad2.cfg:3: unknown key 'vfb'\",\"");
 	has("\"]}\n");
 
 	assert_int_equal(run("template", "check", "nope", NULL), 1);
