@@ -26,7 +26,7 @@ mkdir -p "$cache"
 # its cookie, CA and ports ride into dom0 as payload files.
 extra=()
 case " ${cases[*]} " in
-*/80-x11*)
+*/8[0-9]-x11*)
 	tc=$(mktemp -d /tmp/mcd-thin-client.XXXXXX)
 	trap 'tests/e2e/thin-client.sh stop "$tc"' EXIT
 	tests/e2e/thin-client.sh start "$tc"
