@@ -50,20 +50,25 @@ void storage_sanitize(const char *in, char *out, size_t outlen)
 {
 	const char *line = NULL, *p = in;
 	size_t n = 0, len = 0;
+	int err_line = 0;
 
 	if (!outlen)
 		return;
-	/* The last non-empty line: mount helpers put the reason last. */
+	/* The last line that says "error", else the last non-empty one:
+	 * mount helpers put the reason last, some with a hint after it. */
 	while (*p) {
 		const char *e = strchr(p, '\n');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
 		size_t k = l;
+		int is_err;
 
 		while (k && (p[k - 1] == '\r' || p[k - 1] == ' ' || p[k - 1] == '\t'))
 			k--;
-		if (k) {
+		is_err = k && memmem(p, k, "error", 5);
+		if (k && (is_err || !err_line)) {
 			line = p;
 			len = k;
+			err_line = is_err;
 		}
 		p += l + (e ? 1 : 0);
 	}
@@ -290,6 +295,20 @@ static int wait_block_dev(const char *dev)
 	return 0;
 }
 
+/* What e2fsck said (a journal replay, fixes), for the console. */
+static void log_lines(const char *dev, char *out)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char clean[200];
+
+		storage_sanitize(l, clean, sizeof(clean));
+		if (clean[0])
+			log_info("storage: e2fsck %s: %s", dev, clean);
+	}
+}
+
 /* e2fsck -p: replays the journal and fixes what is safe, so a volume left
  * by a guest that died mid-write mounts cleanly.  0, or -1 with reason. */
 static int check_volume(const char *dev, char *reason, size_t reason_len)
@@ -307,11 +326,12 @@ static int check_volume(const char *dev, char *reason, size_t reason_len)
 	rc = run_helper((char *const[]){ (char *)fsck, "-p", (char *)dev, NULL },
 			STORAGE_FSCK_TIMEOUT, out, sizeof(out));
 	storage_sanitize(out, line, sizeof(line));
+	log_lines(dev, out); /* cuts out into lines */
 	/* 0: clean; 1: errors fixed; 2: fixed, reboot advised (for a root
 	 * file system; this one is not mounted yet). */
 	if (rc >= 0 && rc <= 2) {
-		log_info("storage: e2fsck %s: %s%s", dev,
-			 rc ? "errors fixed: " : "", line[0] ? line : "clean");
+		if (rc)
+			log_info("storage: e2fsck %s fixed errors (%d)", dev, rc);
 		return 0;
 	}
 	snprintf(reason, reason_len, "volume %s does not check clean (e2fsck %d): %.150s",

@@ -51,7 +51,8 @@ void storage_unmount(struct storage *st);
 /* ---- the pieces, for the tests ---- */
 
 /* A helper's output as one line of printable ASCII for a FAILED reason:
- * its last non-empty line, other bytes as '?', cut to fit out. */
+ * its last line with "error" in it, else its last non-empty line; other
+ * bytes as '?', cut to fit out. */
 void storage_sanitize(const char *in, char *out, size_t outlen);
 
 /*
