@@ -340,8 +340,10 @@ static int volume_free(struct daemon *d, const char *user, char *err,
 		return -1;
 	h = volume_holder(d, path, NULL);
 	if (h) {
-		snprintf(err, errlen, "volume of %s is in use by session %s",
-			 user, h->sid);
+		/* An ending session keeps it until its domain is gone. */
+		snprintf(err, errlen, "volume of %s is in use by session %s%s",
+			 user, h->sid, h->st == S_DESTROYING || h->st == S_STOPPING
+			 ? " (ending; try again once it is gone)" : "");
 		return -1;
 	}
 	return 0;
