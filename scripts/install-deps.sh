@@ -55,6 +55,8 @@ PACKAGES=(
 	x11-apps
 	x11-utils
 	netpbm
+	# the file server the network-share end-to-end case mounts from
+	samba
 )
 
 usage() {

@@ -33,6 +33,15 @@ case " ${cases[*]} " in
 	extra=("$tc/x11.env" "$tc/x11-cookie" "$tc/x11-ca.pem")
 	;;
 esac
+# The share case needs a file server on the host (tests/e2e/share-server.sh).
+case " ${cases[*]} " in
+*/86-shares*)
+	ss=$(mktemp -d /tmp/mcd-share-server.XXXXXX)
+	trap '[ -z "${tc:-}" ] || tests/e2e/thin-client.sh stop "$tc"; tests/e2e/share-server.sh stop "$ss"' EXIT
+	tests/e2e/share-server.sh start "$ss"
+	extra+=("$ss/share.env" "$ss/share-password")
+	;;
+esac
 
 set +e
 scripts/testbed/run.sh --timeout "$timeout" tests/e2e/dom0-tests.sh tests/e2e/lib.sh "${cases[@]}" "${extra[@]}" 2>&1 | tee "$log"
