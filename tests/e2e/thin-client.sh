@@ -7,7 +7,8 @@
 #     stunnel whose certificate comes from another CA (dom0 must refuse it).
 #
 # usage: thin-client.sh start DIR   writes DIR/x11.env (XN, XTLS_OK,
-#                                   XTLS_BAD), DIR/x11-cookie (32 hex) and
+#                                   XTLS_BAD, XDEAD: a display nobody
+#                                   serves), DIR/x11-cookie (32 hex) and
 #                                   DIR/x11-ca.pem, for dom0's /payload
 #        thin-client.sh stop DIR    kills what start started
 # Keys and certificates are made for each run and never kept.
@@ -50,7 +51,7 @@ EOF
 }
 
 start() {
-	local dir=$1 n='' cookie p ok='' bad=''
+	local dir=$1 n='' cookie p ok='' bad='' dead=''
 	mkdir -p "$dir"
 	for c in Xvfb xauth mcookie openssl stunnel4; do
 		command -v "$c" >/dev/null || die "$c not found (scripts/install-deps.sh)"
@@ -67,6 +68,11 @@ start() {
 		if [ -z "$ok" ]; then ok=$p; else bad=$p; break; fi
 	done
 	[ -n "$bad" ] || die "no free ports for stunnel"
+	# A display nobody serves, for the "unreachable" case.
+	for i in $(seq 5900 5999); do
+		if port_free $((6000 + i)); then dead=$i; break; fi
+	done
+	[ -n "$dead" ] || die "no unused display number"
 
 	cookie=$(mcookie)
 	printf '%s\n' "$cookie" >"$dir/x11-cookie"
@@ -86,7 +92,8 @@ start() {
 	make_cert "$dir" other-ca stunnel-bad
 	start_stunnel "$dir" stunnel-ok "$ok" $((6000 + n))
 	start_stunnel "$dir" stunnel-bad "$bad" $((6000 + n))
-	printf 'XN=%s\nXTLS_OK=%s\nXTLS_BAD=%s\n' "$n" "$ok" "$bad" >"$dir/x11.env"
+	printf 'XN=%s\nXTLS_OK=%s\nXTLS_BAD=%s\nXDEAD=%s\n' "$n" "$ok" "$bad" \
+		"$dead" >"$dir/x11.env"
 	echo "thin client: Xvfb :$n, TLS on $ok (right CA) and $bad (other CA)" >&2
 }
 

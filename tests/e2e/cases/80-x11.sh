@@ -112,9 +112,9 @@ else
 	check "X11 TLS: ... in one line" one_line
 
 	expect_fail "X11: an unreachable display fails the launch" \
-		"display 10.0.2.2:$((XN + 1)): cannot reach 10.0.2.2 port $((6000 + XN + 1))" \
+		"display 10.0.2.2:$XDEAD: cannot reach 10.0.2.2 port $((6000 + XDEAD))" \
 		$T -q launch --template linux-demo --user alice \
-		--display "10.0.2.2:$((XN + 1))" --xauth $COOKIE -- /usr/bin/xlogo
+		--display "10.0.2.2:$XDEAD" --xauth $COOKIE -- /usr/bin/xlogo
 	check "X11: ... in one line" one_line
 
 	# A cookie the thin client does not know.
