@@ -259,7 +259,8 @@ static const struct rule tree[] = {
 	  "relay, direct or none" },
 	{ SESS MCD_XS_K_XTLS, AREA_DOM0, OPTIONAL, 5, valid_port,
 	  "a TCP port 1..65535" },
-	{ SESS MCD_XS_K_XREADY, AREA_DOM0, OPTIONAL, 1, valid_one, "1" },
+	{ SESS MCD_XS_K_XREADY, AREA_DOM0, OPTIONAL, 1, valid_one,
+	  "1 (READY came)" },
 
 	{ MCD_XS_POOL, AREA_DOM0, OPTIONAL, 0, NULL, "empty" },
 	{ MCD_XS_POOL "/*", AREA_DOM0, OPTIONAL, 0, NULL, "empty" },

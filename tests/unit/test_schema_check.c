@@ -417,6 +417,9 @@ static void test_valid_tree(void **state)
 	     NULL);
 	tset(S "/state", "ending", NULL);
 	tset(S "/volume", "/var/lib/mcd/volumes/alice.img", NULL);
+	tset(S "/x", "relay", NULL);
+	tset(S "/x-tls", "6443", NULL);
+	tset(S "/x-ready", "1", NULL);
 	check_tree("/", LS_PERMS | LS_FULL, 1);
 	expect_ok(2);
 	check_tree("/", LS_PERMS, 1);
@@ -665,6 +668,13 @@ static void test_bad_values(void **state)
 		{ "volume", "/var/lib/mcd/../../etc/shadow", "absolute path" },
 		{ "volume", "/var/lib/mcd/volumes/a b.img", "absolute path" },
 		{ "volume", "", "absolute path" },
+		{ "x", "tcp", "relay, direct or none" },
+		{ "x", "", "relay, direct or none" },
+		{ "x-tls", "0", "TCP port" },
+		{ "x-tls", "65536", "TCP port" },
+		{ "x-tls", "06443", "TCP port" },
+		{ "x-ready", "0", "READY came" },
+		{ "x-ready", "2", "READY came" },
 	};
 	char path[160];
 
