@@ -346,6 +346,10 @@ int session_launch(struct daemon *d, struct session *s)
 	l->session_id = s->sid;
 	l->user = s->user;
 	l->display = s->display;
+	/* A kept domain's relay belonged to its last launch's display. */
+	xfwd_free(s->xf);
+	s->xf = NULL;
+	s->awaiting_ready = 0;
 	for (l->argc = 0; s->argv[l->argc]; l->argc++)
 		l->argv[l->argc] = s->argv[l->argc];
 	rc = send_msg(d, s, &m);
