@@ -52,16 +52,19 @@ fi
 # 3. The guest dies while the app writes: the next mount is clean.
 if sid3=$(vlaunch --write-loop big.dat 2>/tmp/launch.err); then
 	wait_for 20 console_has "$sid3" "MCD-TEST-APP writing big.dat"
-	sleep 3
+	# Past ext4's 5 s commit interval, so some of it is in the journal.
+	sleep 8
 	xl destroy "mcd-$sid3" 2>/dev/null
 	check "a session destroyed mid-write ends" wait_for 30 session_gone "$sid3"
 	check "... and frees its volume" wait_for 20 not_attached
-	if sid4=$(vlaunch --read-home notes.txt 2>/tmp/launch.err); then
+	if sid4=$(vlaunch --read-home notes.txt big.dat 2>/tmp/launch.err); then
 		ok "the next session's volume mounts after the crash"
 		check "... after e2fsck checked it" wait_for 20 console_has "$sid4" "storage: e2fsck /dev/xvd"
-		grep "storage: e2fsck" "/var/log/xen/guest-mcd-$sid4.log" | sed 's/^/#   /' | head -n 2
+		grep "storage: e2fsck" "/var/log/xen/guest-mcd-$sid4.log" | sed 's/^/#   /' | head -n 4
 		check "... and the earlier file is still there" \
 			wait_for 20 console_has "$sid4" "MCD-TEST-APP read notes.txt: $marker"
+		check "... and so is what was committed of the file being written" \
+			wait_for 20 console_has "$sid4" "MCD-TEST-APP read big.dat: line 1 of a file"
 		$T end "$sid4" >/dev/null 2>&1
 		wait_for 30 domain_gone "$sid4"
 	else
@@ -71,7 +74,46 @@ else
 	not_ok "write-loop session: $(cat /tmp/launch.err)"
 fi
 
-# 4. Shares: guests have no network here, so a share cannot be mounted and
+# 4. A domain kept for its user: the volume is detached when the session
+# ends (free for another session meanwhile) and attached again when the
+# user's next launch claims the kept domain (the warm path).
+sed -e '/^mcd_keep_for_user/d' $TD/vol.cfg >$TD/volkeep.cfg
+echo "mcd_keep_for_user = 1" >>$TD/volkeep.cfg
+klaunch() {
+	$T launch --x none --volume --template volkeep --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app "$@"
+}
+if ks=$(klaunch --write-home kept.txt "$marker-k" 2>/tmp/launch.err); then
+	wait_for 20 console_has "$ks" "MCD-TEST-APP wrote kept.txt"
+	if $T end "$ks" >/tmp/out 2>&1; then ok "end of a kept-for-user volume session"; else not_ok "end: $(cat /tmp/out)"; fi
+	check "... its domain is kept" xl domid "mcd-$ks"
+	check "... without the volume" wait_for 20 not_attached
+	if s5=$(vlaunch --read-home kept.txt 2>/tmp/launch.err); then
+		check "... which another session of alice can have meanwhile" \
+			wait_for 20 console_has "$s5" "MCD-TEST-APP read kept.txt: $marker-k"
+		$T end "$s5" >/dev/null 2>&1
+		wait_for 30 domain_gone "$s5"
+		wait_for 20 not_attached
+	else
+		not_ok "a volume session beside a kept domain: $(cat /tmp/launch.err)"
+	fi
+	if ks2=$(klaunch --read-home kept.txt notes.txt 2>/tmp/launch.err); then
+		check "alice's next launch claims her kept domain" test "$ks2" = "$ks"
+		check "... and gets her volume attached there again" \
+			wait_for 20 console_has "$ks" "MCD-TEST-APP read notes.txt: $marker"
+		$T end "$ks2" >/dev/null 2>&1
+	else
+		not_ok "launch on the kept domain: $(cat /tmp/launch.err)"
+	fi
+	wait_for 20 not_attached
+	kept=$($T pool | awk '$3 == "volkeep" { print $1 }')
+	for k in $kept; do $T end "$k" >/dev/null 2>&1; done
+	check "the kept domain is discarded" wait_for 30 domain_gone "$ks"
+else
+	not_ok "launch of a kept-for-user volume session: $(cat /tmp/launch.err)"
+fi
+rm -f $TD/volkeep.cfg
+
+# 5. Shares: guests have no network here, so a share cannot be mounted and
 # the launch fails with the mount's own reason.
 expect_fail "an NFS share that cannot be mounted fails the launch" "cannot mount nfs share 10.9.9.9:/nothing on docs" \
 	$T launch --x none --template linux-demo --user alice --display $DISPLAY_ADDR \
