@@ -157,6 +157,25 @@ $(O)/tests/unit/test_clone: $(O)/tests/unit/test_clone.o \
 		$(O)/dom0/mcd-toolstack/clone.o $(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
 
+# --- users' volumes in dom0 (a stand-in mkfs, no Xen) and the agent's
+# storage pieces (reasons, mount options, credentials files; no root) ---
+UNIT_TESTS += $(O)/tests/unit/test_volume $(O)/tests/unit/test_agent_storage
+
+$(O)/tests/unit/test_volume.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_volume: $(O)/tests/unit/test_volume.o \
+		$(O)/dom0/mcd-toolstack/volume.o $(O)/dom0/mcd-toolstack/template.o \
+		$(O)/dom0/mcd-toolstack/domain.o $(O)/dom0/mcd-toolstack/log.o \
+		$(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_agent_storage.o: override MCD_CFLAGS += -Iguest/linux-agent
+
+$(O)/tests/unit/test_agent_storage: $(O)/tests/unit/test_agent_storage.o \
+		$(O)/guest/linux-agent/storage.o $(O)/guest/linux-agent/launch.o \
+		$(O)/guest/linux-agent/log.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # --- the load coefficient (fixed numbers) and the `load` command's argument
 # handling (no Xen needed) ---
 UNIT_TESTS += $(O)/tests/unit/test_load
