@@ -365,12 +365,17 @@ static ssize_t conn_write(struct xconn *c, const void *buf, size_t n, char *r,
 
 /* ---- moving bytes ---- */
 
-/* Thin client to agent, while the window has room. */
+/* Thin client to agent, while the window has room: one read from the
+ * socket per call (plus what TLS already decrypted, which poll cannot
+ * see), so the loop reads the agent's frames between our sends and never
+ * sits in a long burst while the agent waits for us. */
 static int conn_pull(struct xfwd *x, struct xconn *c)
 {
 	char r[MCD_MAX_REASON_LEN + 1];
+	int first = 1;
 
-	while (c->st == C_OPEN && c->unacked < MCD_X_WINDOW) {
+	while (c->st == C_OPEN && c->unacked < MCD_X_WINDOW &&
+	       (first || (c->ssl && SSL_pending(c->ssl) > 0))) {
 		size_t room = MCD_X_WINDOW - c->unacked;
 		ssize_t n = conn_read(c, x->buf, room < MCD_MAX_X_DATA ? room
 						: MCD_MAX_X_DATA, r, sizeof(r));
@@ -381,6 +386,7 @@ static int conn_pull(struct xfwd *x, struct xconn *c)
 			return conn_close(x, c, "", 0);
 		if (n < 0)
 			return conn_close(x, c, r, 0);
+		first = 0;
 		c->unacked += (uint32_t)n;
 		if (send_x(x, MCD_MSG_X_DATA, c->id, 0, x->buf, (uint32_t)n,
 			   NULL) < 0)
