@@ -199,6 +199,8 @@ static void json_rec(const struct store_rec *r)
 	json_str(r->exit_status);
 	printf(",\"error\":");
 	json_str(r->error);
+	printf(",\"volume\":");
+	json_str(r->volume);
 	putchar('}');
 }
 
@@ -437,6 +439,8 @@ static int cmd_show(int argc, char **argv)
 		printf("exit-status: %s\n", r.exit_status);
 	if (r.error[0])
 		printf("error:       %s\n", r.error);
+	if (r.volume[0])
+		printf("volume:      %s\n", r.volume);
 	return 0;
 }
 
