@@ -31,6 +31,10 @@ wait_for() {
 mcd_domains() { xl list | awk 'NR > 1 && $1 ~ /^mcd-/ { print $1 }' | sort; }
 mcd_domain_count() { mcd_domains | wc -l; }
 sessions_count() { xenstore-list /mcd/sessions 2>/dev/null | wc -l; }
+# For wait_for, which runs its command again each second (a "$(...)" in
+# its arguments would be counted only once).
+domains_at_most() { [ "$(mcd_domain_count)" -le "$1" ]; }
+sessions_at_most() { [ "$(sessions_count)" -le "$1" ]; }
 session_gone() { ! xenstore-read "/mcd/sessions/$1/domid" >/dev/null 2>&1; }
 domain_gone() { ! xl domid "mcd-$1" >/dev/null 2>&1; }
 console_has() { grep -q -- "$2" "/var/log/xen/guest-mcd-$1.log" 2>/dev/null; }
@@ -55,12 +59,12 @@ expect_fail() {
 		sed 's/^/#   /' /tmp/err
 		return
 	fi
-	wait_for 20 test "$(mcd_domain_count)" -le "$before"
+	wait_for 20 domains_at_most "$before"
 	if [ "$(mcd_domain_count)" -gt "$before" ]; then
 		not_ok "$d: leaked a domain"
 		return
 	fi
-	wait_for 10 test "$(sessions_count)" -le "$sbefore"
+	wait_for 10 sessions_at_most "$sbefore"
 	if [ "$(sessions_count)" -gt "$sbefore" ]; then
 		not_ok "$d: leaked session nodes"
 		return

@@ -37,4 +37,4 @@ $T end "$b" >/dev/null 2>&1
 expect_fail "a bad --wait value" "invalid wait" \
 	$T launch --x none --wait soon --template linux-demo --user alice --display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
 restart_service
-check "no domain left by the load tests" wait_for 30 test "$(mcd_domain_count)" -eq 0
+check "no domain left by the load tests" wait_for 30 domains_at_most 0

@@ -68,5 +68,5 @@ done
 # Shrunk to zero: every member goes, nothing leaks.
 set_pool_size warm 0
 check "a pool set to 0 empties" wait_for 60 pool_empty
-check "no pool domain left" wait_for 30 test "$(mcd_domain_count)" -eq 0
+check "no pool domain left" wait_for 30 domains_at_most 0
 rm -f $TD/warm.cfg

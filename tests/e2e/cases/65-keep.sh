@@ -44,4 +44,4 @@ else
 	not_ok "launch of a keep-for-user template: $(cat /tmp/launch.err)"
 fi
 rm -f $TD/keeper.cfg
-check "no MCD domain left after the keep tests" wait_for 30 test "$(mcd_domain_count)" -eq 0
+check "no MCD domain left after the keep tests" wait_for 30 domains_at_most 0

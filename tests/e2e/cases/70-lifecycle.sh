@@ -17,7 +17,7 @@ footprint() {
 fp_same() { footprint >"$1"; cmp -s /tmp/fp.before "$1"; }
 
 daemon_alive || $T daemon >/dev/null 2>&1
-wait_for 60 test "$(mcd_domain_count)" -eq 0
+wait_for 60 domains_at_most 0
 footprint >/tmp/fp.before
 cycles_ok=0
 i=0

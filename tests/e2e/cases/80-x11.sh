@@ -83,7 +83,7 @@ else
 		not_ok "X11 relay: launch of xev failed: $(tail -n 1 /tmp/x11.err)"
 		sed 's/^/#   /' /tmp/x11.err
 	fi
-	wait_for 30 test "$(mcd_domain_count)" -le "$before"
+	wait_for 30 domains_at_most "$before"
 
 	# --- TLS to the thin client: the right certificate -------------------
 	if xlaunch --x-tls "$XTLS_OK" -- /usr/bin/xlogo >/tmp/x11.out 2>/tmp/x11.err; then

@@ -37,7 +37,7 @@ else
 		not_ok "X11 direct: launch of xeyes failed: $(tail -n 1 /tmp/xd.err)"
 		sed 's/^/#   /' /tmp/xd.err
 	fi
-	wait_for 30 test "$(mcd_domain_count)" -le "$before"
+	wait_for 30 domains_at_most "$before"
 
 	expect_fail "X11 direct: a display the guest cannot reach fails the launch" \
 		"cannot connect to display 10.0.2.2:$((XN + 1))" \

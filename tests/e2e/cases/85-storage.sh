@@ -143,5 +143,5 @@ check "... its password never in xenstore-ls nor ps during the launch" sh -c "! 
 check "... nor in XenStore after it" sh -c "! xenstore-ls -f / | grep -q -- '$secret'"
 check "... nor in the service log" sh -c "! grep -q -- '$secret' $LOG"
 rm -f /tmp/share.pw $TD/vol.cfg
-check "no MCD domain left after the storage tests" wait_for 30 test "$(mcd_domain_count)" -eq 0
+check "no MCD domain left after the storage tests" wait_for 30 domains_at_most 0
 check "... and alice's volume is not attached" not_attached
