@@ -8,8 +8,11 @@ set -euo pipefail
 GUEST_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkfront xen-netfront)
 # The user's storage (guest/linux-agent/storage.c): ext4 (and the crc32c
 # it asks for without depending on it) for the volume,
-# NFS and CIFS for shares; e2fsck, util-linux mount/umount and the helpers.
-STORAGE_MODULES=(crc32c_generic ext4 nfs nfsv3 nfsv4 cifs)
+# NFS and CIFS for shares (with the crypto SMB2/3 signing and key
+# derivation load on demand: the guest has no modprobe); e2fsck,
+# util-linux mount/umount and the helpers.
+STORAGE_MODULES=(crc32c_generic ext4 nfs nfsv3 nfsv4 cifs
+	cmac sha512_generic ecb ctr ccm gcm ghash_generic seqiv)
 STORAGE_PROGS=(/sbin/e2fsck /bin/mount /bin/umount /sbin/mount.nfs /sbin/mount.cifs)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
 # Real X programs for the demo and the X end-to-end tests (x11-apps, x11-utils).

@@ -44,7 +44,7 @@ else
 	echo "not-the-password" >/tmp/wrong.pw
 	chmod 600 /tmp/wrong.pw
 	expect_fail "CIFS share: a wrong password fails the launch with the mount's reason" \
-		"cannot mount cifs share //10.0.2.2/$SHARE_NAME on docs" \
+		"cannot mount cifs share //10.0.2.2/$SHARE_NAME on docs: mount error(13)" \
 		slaunch --share "cifs,//10.0.2.2/$SHARE_NAME,docs,$SHARE_USER,/tmp/wrong.pw" \
 		-- /usr/bin/mcd-test-app
 	rm -f /tmp/wrong.pw
