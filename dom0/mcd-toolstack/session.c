@@ -472,6 +472,10 @@ static void on_failed(struct daemon *d, struct session *s,
 	    (why[8 + dlen] == ' ' || why[8 + dlen] == ':')) {
 		why += 8 + dlen;
 		why += strspn(why, ": ");
+	} else if (strstr(why, s->display)) {
+		/* "cannot connect to display D" names it already. */
+		session_fail(d, s, "%s", why);
+		return;
 	}
 	session_fail(d, s, "display %s: %s", s->display, why);
 }
