@@ -123,4 +123,18 @@ else
 		$T -q launch --template linux-demo --user alice --display "$XD" \
 		--xauth /tmp/x11-bad-cookie -- /usr/bin/xlogo
 	check "X11: ... in one line" one_line
+
+	# --- READY: an app that never shows a window -------------------------
+	expect_fail "X11: an app that exits before its first window fails the launch" \
+		"exited (code 0) before its first window was shown on display $XD" \
+		$T -q launch --template linux-demo --user alice --display "$XD" \
+		--xauth $COOKIE -- /usr/bin/mcd-test-app --exit 0
+	sed '/^mcd_ready_timeout/d' $TD/linux-demo.cfg >$TD/x11-ready.cfg
+	echo "mcd_ready_timeout = 8" >>$TD/x11-ready.cfg
+	expect_fail "X11: an app with no window within mcd_ready_timeout fails the launch" \
+		"showed no window on display $XD within 8 s" \
+		$T -q launch --template x11-ready --user alice --display "$XD" \
+		--xauth $COOKIE -- /usr/bin/mcd-test-app
+	check "X11: ... in one line" one_line
+	rm -f $TD/x11-ready.cfg
 fi
