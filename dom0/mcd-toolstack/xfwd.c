@@ -56,7 +56,8 @@ struct xfwd {
 	char bad_display[MCD_MAX_REASON_LEN + 1]; /* why port is 0 */
 	struct xconn conn[MCD_MAX_X_CONNS];
 	uint32_t closed[CLOSED_MEMORY];
-	unsigned nclosed, closed_next;
+	uint8_t closed_valid[CLOSED_MEMORY];
+	unsigned closed_next;
 	char last_error[MCD_MAX_REASON_LEN + 1];
 	uint8_t buf[MCD_MAX_X_DATA];
 };
@@ -208,25 +209,25 @@ static struct xconn *find(struct xfwd *x, uint32_t id)
 
 static int closed_by_us(const struct xfwd *x, uint32_t id)
 {
-	for (unsigned i = 0; i < x->nclosed; i++)
-		if (x->closed[i] == id)
+	for (unsigned i = 0; i < CLOSED_MEMORY; i++)
+		if (x->closed_valid[i] && x->closed[i] == id)
 			return 1;
 	return 0;
 }
 
+/* The agent opened id again: its old life is over. */
 static void forget_closed(struct xfwd *x, uint32_t id)
 {
-	for (unsigned i = 0; i < x->nclosed; i++)
+	for (unsigned i = 0; i < CLOSED_MEMORY; i++)
 		if (x->closed[i] == id)
-			x->closed[i] = UINT32_MAX; /* ids of X_OPEN are < 2^32-1 */
+			x->closed_valid[i] = 0;
 }
 
 static void remember_closed(struct xfwd *x, uint32_t id)
 {
 	x->closed[x->closed_next] = id;
+	x->closed_valid[x->closed_next] = 1;
 	x->closed_next = (x->closed_next + 1) % CLOSED_MEMORY;
-	if (x->nclosed < CLOSED_MEMORY)
-		x->nclosed++;
 }
 
 /* Printable ASCII within the wire limit, as X_CLOSE requires. */

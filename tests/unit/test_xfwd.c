@@ -383,6 +383,19 @@ static void test_unknown_ids_and_races(void **state)
 	fd = open_conn(&p, 7);
 	refused(p.x, MCD_MSG_X_OPEN, 7, 0, NULL, 0, "open X connection 7");
 	close(fd);
+	fd = open_conn(&p, 5);
+	OK(p.x, MCD_MSG_X_DATA, 5, 0, "again", 5);
+	pump(p.x, never, NULL, 20);
+	{
+		char got[5];
+
+		read_exactly(fd, got, 5);
+		assert_memory_equal(got, "again", 5);
+	}
+	/* ... and a new close of it is checked again. */
+	OK(p.x, MCD_MSG_X_CLOSE, 5, 0, NULL, 0);
+	refused(p.x, MCD_MSG_X_ACK, 5, 1, NULL, 0, "unknown");
+	close(fd);
 	xfwd_free(p.x);
 	close(p.lfd);
 }
