@@ -7,7 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 cache=${MCD_CACHE:-$top/.cache/testbed}
 log=$cache/e2e.log
-timeout=${MCD_E2E_TIMEOUT:-2400}
+timeout=${MCD_E2E_TIMEOUT:-3600}
 # MCD_E2E_CASES="20-core 80-x11" runs only those case files (for work on
 # one feature); the default, and the test command, runs them all.
 cases=()
