@@ -109,7 +109,9 @@ if ! stamp_ok "$tpl" "$tstamp"; then
 	hostile_add=()
 	[ -f "$HOSTILE_AGENT" ] && hostile_add=(--add "$HOSTILE_AGENT:/usr/sbin/mcd-hostile-agent")
 	"${bake[@]}" --name linux-demo --allow-create-user ${demo_add[@]+"${demo_add[@]}"} >/dev/null
-	"${bake[@]}" --name silent --memory 128 --extra mcd.test=silent --agent-timeout 20 >/dev/null
+	# 192 MB: the guest tree (with the storage modules and programs) no
+	# longer unpacks in 128 MB.
+	"${bake[@]}" --name silent --memory 192 --extra mcd.test=silent --agent-timeout 20 >/dev/null
 	"${bake[@]}" --name linux-disk --allow-create-user --extra mcd.test.disk=xvdb \
 		${demo_add[@]+"${demo_add[@]}"} >/dev/null
 	# Its writable disk: sparse, with known bytes at 0 and 16 MiB.
@@ -127,7 +129,7 @@ EOF
 	cat >>"$tpl/out/linux-net.cfg" <<'EOF'
 vif = [ 'bridge=xenbr0, mac=00:16:3e:4d:43:44' ]
 EOF
-	"${bake[@]}" --name hostile --memory 128 --extra mcd.test=hostile:garbage \
+	"${bake[@]}" --name hostile --memory 192 --extra mcd.test=hostile:garbage \
 		${hostile_add[@]+"${hostile_add[@]}"} >/dev/null
 	cat >"$tpl/out/broken.cfg" <<'EOF'
 # Deliberately malformed MCD template: tests expect it to be refused.
