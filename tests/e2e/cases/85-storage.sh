@@ -22,6 +22,8 @@ if sid1=$(vlaunch --write-home notes.txt "$marker" 2>/tmp/launch.err); then
 	check "... sparse" test "$(du -k $VOLDIR/alice.img | cut -f1)" -lt 32768
 	check "... recorded in the session's XenStore node" \
 		test "$(xenstore-read /mcd/sessions/$sid1/volume 2>/dev/null)" = "$VOLDIR/alice.img"
+	check "... and shown by show" sh -c "$T show $sid1 | grep -q '^volume: *$VOLDIR/alice.img'"
+	check "... and shown by show" sh -c "$T show $sid1 | grep -q '^volume: *$VOLDIR/alice.img'"
 	check "... mounted on the home after e2fsck" wait_for 20 console_has "$sid1" "storage: volume /dev/xvd[b-z] mounted on /home/alice"
 	check "... the app wrote its file there" wait_for 20 console_has "$sid1" "MCD-TEST-APP wrote notes.txt"
 	xenstore-ls -fp / >/tmp/tree
@@ -30,6 +32,12 @@ if sid1=$(vlaunch --write-home notes.txt "$marker" 2>/tmp/launch.err); then
 	expect_fail "a second session of alice's volume is refused" \
 		"volume of alice is in use by session $sid1" vlaunch
 	check "... and made no domain" test "$(mcd_domain_count)" -eq "$before"
+	# The holder is known from XenStore after a restart too.
+	kill -9 "$(cat $PIDFILE)"
+	$T daemon >/dev/null 2>&1
+	check "after a service restart the session is back" wait_for 60 state_is "$sid1" running
+	expect_fail "... and a second session of the volume is still refused" \
+		"volume of alice is in use by session $sid1" vlaunch
 	if $T end "$sid1" >/tmp/out 2>&1; then ok "end of the volume session"; else not_ok "end: $(cat /tmp/out)"; fi
 	check "... the agent synced and unmounted the home before the end" \
 		console_has "$sid1" "storage: synced and unmounted /home/alice"
@@ -113,7 +121,34 @@ else
 fi
 rm -f $TD/volkeep.cfg
 
-# 5. Shares: guests have no network here, so a share cannot be mounted and
+# 5. A warm pool member claimed by a --volume launch gets the volume too.
+volwarm_cfg() {
+	sed -e '/^mcd_pool_size/d' $TD/vol.cfg >$TD/volwarm.cfg.new
+	echo "mcd_pool_size = $1" >>$TD/volwarm.cfg.new
+	mv $TD/volwarm.cfg.new $TD/volwarm.cfg
+}
+volwarm_ready() { $T pool 2>/dev/null | awk '$3 == "volwarm" && $4 == "ready"' | grep -q .; }
+volwarm_none() { ! $T pool 2>/dev/null | awk '$3 == "volwarm"' | grep -q .; }
+daemon_alive || $T daemon >/dev/null 2>&1
+volwarm_cfg 1
+if wait_for 180 volwarm_ready; then
+	if ws=$($T launch --x none --volume --template volwarm --user alice --display $DISPLAY_ADDR \
+		-- /usr/bin/mcd-test-app --read-home notes.txt 2>/tmp/launch.err); then
+		check "a warm launch with --volume claims a pool member" grep -q "warm domain .* claimed" /tmp/launch.err
+		check "... and mounts the volume there" wait_for 20 console_has "$ws" "MCD-TEST-APP read notes.txt: $marker"
+		$T end "$ws" >/dev/null 2>&1
+		wait_for 30 domain_gone "$ws"
+	else
+		not_ok "warm launch with --volume: $(cat /tmp/launch.err)"
+	fi
+else
+	not_ok "the volwarm pool did not get a ready member"
+fi
+volwarm_cfg 0
+check "the volwarm pool empties" wait_for 60 volwarm_none
+rm -f $TD/volwarm.cfg
+
+# 6. Shares: guests have no network here, so a share cannot be mounted and
 # the launch fails with the mount's own reason.
 expect_fail "an NFS share that cannot be mounted fails the launch" "cannot mount nfs share 10.9.9.9:/nothing on docs" \
 	$T launch --x none --template linux-demo --user alice --display $DISPLAY_ADDR \
@@ -143,5 +178,5 @@ check "... its password never in xenstore-ls nor ps during the launch" sh -c "! 
 check "... nor in XenStore after it" sh -c "! xenstore-ls -f / | grep -q -- '$secret'"
 check "... nor in the service log" sh -c "! grep -q -- '$secret' $LOG"
 rm -f /tmp/share.pw $TD/vol.cfg
-check "no MCD domain left after the storage tests" wait_for 30 domains_at_most 0
+check "no MCD domain left after the storage tests" wait_for 30 test "$(mcd_domain_count)" -eq 0
 check "... and alice's volume is not attached" not_attached
