@@ -32,9 +32,6 @@ PACKAGES=(
 	xz-utils
 	kmod
 	e2fsprogs
-	# users' network shares in the testbed guests (mount.nfs, mount.cifs)
-	nfs-common
-	cifs-utils
 	util-linux
 	bsdutils
 	coreutils
@@ -42,21 +39,23 @@ PACKAGES=(
 	bash
 	# benchmark plots (make bench)
 	gnuplot-nox
-	# the X11 end-to-end cases: a thin client (Xvfb) with a cookie and a
-	# TLS front end, and X clients dom0 uses to look at it
-	xvfb
-	xauth
-	x11-utils
-	xdotool
-	stunnel4
-	# the demo's thin client: X server, cookie tools, screenshot as PNG
+	# the thin client of the demo and the X11 tests: an X server with a
+	# cookie, real X programs for the guests (xlogo, xeyes, xev), X clients
+	# dom0 looks at it with, a TLS front end, screenshots as PNG
 	xvfb
 	xauth
 	x11-apps
 	x11-utils
+	xdotool
+	stunnel4
 	netpbm
-	# the file server the network-share end-to-end case mounts from
+	# users' network shares in the testbed guests (mount.nfs, mount.cifs)
+	nfs-common
+	cifs-utils
+	# the file servers the network-share end-to-end cases mount from:
+	# smbd on the host, the NFS server programs for dom0's kernel nfsd
 	samba
+	nfs-kernel-server
 )
 
 usage() {
