@@ -14,7 +14,7 @@ HOSTILE_AGENT=$BUILD/tests/mcd-hostile-agent
 TEST_APP=$REPO/tests/e2e/guest/mcd-test-app
 XEN_BIN=/usr/lib/xen-4.17/bin
 
-DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop e1000 bridge)
+DOM0_MODULES=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-blkback xen-netback loop e1000 bridge nfsd)
 XEN_TOOLS=(xl xenstored xenconsoled xen-init-dom0 xenconsole libxl-save-helper
 	xenstore-control)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists
@@ -27,6 +27,9 @@ HOST_PROGS+=(/sbin/mkfs.ext4)
 # X clients for the X11 cases (tests/e2e/cases/80-x11.sh): from dom0 they
 # look at and type into the thin client's X server; skipped if missing.
 X_CLIENTS=(/usr/bin/xwininfo /usr/bin/xdotool /usr/bin/xauth)
+# An NFS server for the share case (tests/e2e/cases/87-nfs.sh): dom0's
+# kernel nfsd, exported to guests on its bridge; skipped if missing.
+NFS_SERVER=(/usr/sbin/rpc.nfsd /usr/sbin/rpc.mountd /usr/sbin/exportfs)
 
 usage() {
 	cat <<EOF
@@ -160,7 +163,7 @@ d0=$MCD_CACHE/dom0
 dstamp=$(stamp_of "$0" "$TESTBED_DIR/lib.sh" "$TESTBED_DIR/dom0-init" "$tpl/.stamp" \
 	"$MCD_CACHE/kernel/release" /bin/busybox "$xs_bin" /etc/xen/scripts "$libgcc" \
 	"${XEN_TOOLS[@]/#/$XEN_BIN/}" "${HOST_PROGS[@]}" "$TOOLSTACK" "$SCHEMA_CHECK" \
-	"$REPO/xenstore-schema/SCHEMA.md" "${X_CLIENTS[@]}"; echo "${DOM0_MODULES[*]} $(id -u)")
+	"$REPO/xenstore-schema/SCHEMA.md" "${X_CLIENTS[@]}" "${NFS_SERVER[@]}"; echo "${DOM0_MODULES[*]} $(id -u)")
 if stamp_ok "$d0" "$dstamp" && [ -f "$d0/dom0.cpio.gz" ]; then
 	echo "$d0/dom0.cpio.gz"
 	exit 0
@@ -207,11 +210,12 @@ if [ -f "$SCHEMA_CHECK" ]; then
 	copy_file "$root" "$SCHEMA_CHECK" /usr/bin/mcd-schema-check
 	copy_libs "$root" "$SCHEMA_CHECK"
 fi
-for p in "${X_CLIENTS[@]}"; do
+for p in "${X_CLIENTS[@]}" "${NFS_SERVER[@]}"; do
 	[ -x "$p" ] || continue
 	copy_file "$root" "$p"
 	copy_libs "$root" "$p"
 done
+mkdir -p "$root/var/lib/nfs"
 if [ -f "$REPO/xenstore-schema/SCHEMA.md" ]; then
 	mkdir -p "$root/usr/share/doc/mcd"
 	cp "$REPO/xenstore-schema/SCHEMA.md" "$root/usr/share/doc/mcd/"
