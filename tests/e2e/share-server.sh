@@ -61,7 +61,9 @@ CONF
 	chmod 0600 "$dir/share-password"
 	printf '%s\n%s\n' "$pw" "$pw" |
 		smbpasswd -c "$dir/smb.conf" -s -a "$USER_NAME" >/dev/null
-	smbd -F -s "$dir/smb.conf" --no-process-group >"$dir/smbd.out" 2>&1 &
+	# smbd makes its own session (it ends by signalling its whole process
+	# group, which must never be the test run's: no --no-process-group).
+	smbd -F -s "$dir/smb.conf" >"$dir/smbd.out" 2>&1 &
 	echo $! >"$dir/smbd.pid"
 	for _ in $(seq 50); do
 		(exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null && break
