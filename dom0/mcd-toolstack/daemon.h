@@ -74,6 +74,7 @@ struct session {
 	long next_try;          /* ms: next vchan connect attempt */
 	int job_running;
 	int end_after_create;   /* ended while the create job ran */
+	int end_when_connected; /* recovered, ended before its agent answered */
 	char error[256];        /* why the session failed, for the waiter */
 	struct client *waiter;  /* CLI waiting for the launch result */
 	struct client *end_waiter; /* CLI waiting for `end` */

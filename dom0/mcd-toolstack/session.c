@@ -187,6 +187,14 @@ void session_end(struct daemon *d, struct session *s)
 
 	if (s->st == S_DESTROYING || s->st == S_STOPPING)
 		return;
+	/* A session rebuilt after a restart whose agent is being reached
+	 * again: let the agent end the app, so it syncs and unmounts the
+	 * user's storage first.  If the agent never answers, the connect
+	 * deadline destroys the domain anyway. */
+	if (s->recovered && !s->pool && (s->st == S_CONNECTING || s->st == S_HELLO)) {
+		s->end_when_connected = 1;
+		return;
+	}
 	if (s->st != S_RUNNING || !s->chan) {
 		start_destroy(d, s);
 		return;
@@ -415,6 +423,8 @@ static void on_status(struct daemon *d, struct session *s,
 	set_state(d, s, S_RUNNING);
 	log_info("session %s: reconnected to domain %d, app pid %d", s->sid,
 		 s->domid, st->pid);
+	if (s->end_when_connected)
+		session_end(d, s);
 }
 
 /* READY: the app's first window is on the thin client; only now does the
