@@ -59,9 +59,9 @@ fi
 
 # 3. The guest dies while the app writes: the next mount is clean.
 if sid3=$(vlaunch --write-loop big.dat 2>/tmp/launch.err); then
-	wait_for 20 console_has "$sid3" "MCD-TEST-APP writing big.dat"
-	# Past ext4's 5 s commit interval, so some of it is in the journal.
-	sleep 8
+	# Its first lines are synced, the rest is being written: then it dies.
+	wait_for 60 console_has "$sid3" "MCD-TEST-APP synced big.dat"
+	sleep 2
 	xl destroy "mcd-$sid3" 2>/dev/null
 	check "a session destroyed mid-write ends" wait_for 30 session_gone "$sid3"
 	check "... and frees its volume" wait_for 20 not_attached
@@ -71,7 +71,7 @@ if sid3=$(vlaunch --write-loop big.dat 2>/tmp/launch.err); then
 		grep "storage: e2fsck" "/var/log/xen/guest-mcd-$sid4.log" | sed 's/^/#   /' | head -n 4
 		check "... and the earlier file is still there" \
 			wait_for 20 console_has "$sid4" "MCD-TEST-APP read notes.txt: $marker"
-		check "... and so is what was committed of the file being written" \
+		check "... and so is what was synced of the file being written" \
 			wait_for 20 console_has "$sid4" "MCD-TEST-APP read big.dat: line 1 of a file"
 		$T end "$sid4" >/dev/null 2>&1
 		wait_for 30 domain_gone "$sid4"
