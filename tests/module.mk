@@ -212,3 +212,9 @@ $(O)/tests/unit/test_xfwd: $(O)/tests/unit/test_xfwd.o \
 		$(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) \
 		$(CRYPTO_LIBS) $(CMOCKA_LIBS) -lpthread
+
+# --- the channel's send queue (mcd_chan), on its socket backend ---
+UNIT_TESTS += $(O)/tests/unit/test_chan
+
+$(O)/tests/unit/test_chan: $(O)/tests/unit/test_chan.o $(CHAN_OBJ) $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)

@@ -2,6 +2,7 @@
  * mcd_chan.c - vchan and Unix-socket backends of the dom0/agent channel.
  */
 #include "mcd_chan.h"
+#include "mcd_proto.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +37,9 @@ struct mcd_chan {
 	int listen_fd;
 	int fd;
 	int peer_closed;
+	/* Bytes the peer had no room for yet: q[q_off, q_off + q_len). */
+	uint8_t *q;
+	size_t q_off, q_len, q_cap;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -81,11 +85,23 @@ static enum mcd_chan_state vchan_state(struct mcd_chan *c)
 
 static enum mcd_chan_state vchan_ready(struct mcd_chan *c)
 {
-	/* Consumes the pending event and re-arms it; never blocks after poll
-	 * reported the fd readable. */
-	if (libxenvchan_wait(c->vc) < 0)
+	/* Consumes the pending event and unmasks the port.  The event fd is
+	 * non-blocking (vchan_nonblock()), so an event already taken, or a
+	 * spurious wake-up, is EAGAIN here and never a hang. */
+	if (libxenvchan_wait(c->vc) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR)
 		return MCD_CHAN_CLOSED;
 	return vchan_state(c);
+}
+
+/* libxenvchan opens its event channel blocking; reading it must never
+ * wait, whoever calls (see vchan_ready()). */
+static int vchan_nonblock(struct mcd_chan *c)
+{
+	int fd = libxenvchan_fd_for_select(c->vc);
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
 
 static ssize_t vchan_recv(struct mcd_chan *c, void *buf, size_t n)
@@ -137,6 +153,12 @@ struct mcd_chan *mcd_chan_vchan_server(struct xentoollog_logger *logger,
 	}
 	c->vc->blocking = 0;
 	c->domid = 0;
+	if (vchan_nonblock(c) < 0) {
+		set_err(err, errlen, "vchan server at %s: %s", xs_path,
+			strerror(errno));
+		mcd_chan_close(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -157,6 +179,12 @@ struct mcd_chan *mcd_chan_vchan_client(struct xentoollog_logger *logger,
 	}
 	c->vc->blocking = 0;
 	c->domid = domid;
+	if (vchan_nonblock(c) < 0) {
+		set_err(err, errlen, "vchan to domain %d: %s", domid,
+			strerror(errno));
+		mcd_chan_close(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -328,9 +356,69 @@ int mcd_chan_fd(const struct mcd_chan *c)
 	return c->fd >= 0 ? c->fd : c->listen_fd;
 }
 
+short mcd_chan_events(const struct mcd_chan *c)
+{
+	if (!c->vc && c->fd >= 0 && c->q_len > 0)
+		return POLLIN | POLLOUT;
+	return POLLIN;
+}
+
+/* Hand the queue to the peer as far as it has room.  0, or -1 when the
+ * channel is closed. */
+static int flush(struct mcd_chan *c)
+{
+	while (c->q_len > 0) {
+		ssize_t w = c->ops->send(c, c->q + c->q_off, c->q_len);
+
+		if (w < 0)
+			return -1;
+		if (w == 0)
+			break;
+		c->q_off += (size_t)w;
+		c->q_len -= (size_t)w;
+	}
+	if (c->q_len == 0)
+		c->q_off = 0;
+	return 0;
+}
+
+/* Append n bytes to the queue, within MCD_CHAN_QUEUE_MAX. */
+static int enqueue(struct mcd_chan *c, const uint8_t *p, size_t n)
+{
+	if (n > MCD_CHAN_QUEUE_MAX - c->q_len)
+		return -1;
+	if (c->q_off + c->q_len + n > c->q_cap) {
+		/* Move what is left to the front first; grow only if that
+		 * is not enough. */
+		memmove(c->q, c->q + c->q_off, c->q_len);
+		c->q_off = 0;
+		if (c->q_len + n > c->q_cap) {
+			size_t cap = c->q_cap ? c->q_cap : MCD_MAX_FRAME;
+			uint8_t *q;
+
+			while (cap < c->q_len + n)
+				cap *= 2;
+			if (cap > MCD_CHAN_QUEUE_MAX)
+				cap = MCD_CHAN_QUEUE_MAX;
+			q = realloc(c->q, cap);
+			if (!q)
+				return -1;
+			c->q = q;
+			c->q_cap = cap;
+		}
+	}
+	memcpy(c->q + c->q_off + c->q_len, p, n);
+	c->q_len += n;
+	return 0;
+}
+
 enum mcd_chan_state mcd_chan_ready(struct mcd_chan *c)
 {
-	return c->ops->ready(c);
+	enum mcd_chan_state st = c->ops->ready(c);
+
+	if (st == MCD_CHAN_OPEN && flush(c) < 0)
+		return MCD_CHAN_CLOSED;
+	return st;
 }
 
 enum mcd_chan_state mcd_chan_state(struct mcd_chan *c)
@@ -343,6 +431,34 @@ ssize_t mcd_chan_recv(struct mcd_chan *c, void *buf, size_t n)
 	return c->ops->recv(c, buf, n);
 }
 
+int mcd_chan_send(struct mcd_chan *c, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	/* Keep the order: nothing goes past bytes already queued. */
+	if (c->q_len == 0) {
+		ssize_t w = c->ops->send(c, p, n);
+
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	} else if (flush(c) < 0) {
+		return -1;
+	}
+	return n ? enqueue(c, p, n) : 0;
+}
+
+size_t mcd_chan_pending(const struct mcd_chan *c)
+{
+	return c->q_len;
+}
+
+int mcd_chan_has_room(const struct mcd_chan *c)
+{
+	return c->q_len < MCD_CHAN_QUEUE_LOW;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -351,36 +467,22 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int mcd_chan_send(struct mcd_chan *c, const void *buf, size_t n,
-		  int timeout_ms)
+int mcd_chan_sync(struct mcd_chan *c, int timeout_ms)
 {
-	const uint8_t *p = buf;
 	long deadline = now_ms() + timeout_ms;
 
-	while (n > 0) {
-		ssize_t w = c->ops->send(c, p, n);
-		struct pollfd pfd;
-		long left;
+	while (c->q_len > 0) {
+		struct pollfd pfd = { mcd_chan_fd(c), mcd_chan_events(c), 0 };
+		long left = deadline - now_ms();
 
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-		if (n == 0)
-			break;
-		/* The peer has not made room yet: wait for its next event. */
-		left = deadline - now_ms();
 		if (left <= 0)
 			return -1;
-		pfd.fd = mcd_chan_fd(c);
-		pfd.events = c->vc ? POLLIN : POLLOUT;
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
 			return -1;
-		if (c->vc && (pfd.revents & POLLIN) &&
-		    mcd_chan_ready(c) == MCD_CHAN_CLOSED)
+		if (pfd.revents && mcd_chan_ready(c) == MCD_CHAN_CLOSED)
 			return -1;
 	}
-	return 0;
+	return mcd_chan_state(c) == MCD_CHAN_CLOSED ? -1 : 0;
 }
 
 int mcd_chan_peer_domid(const struct mcd_chan *c)
@@ -393,5 +495,6 @@ void mcd_chan_close(struct mcd_chan *c)
 	if (!c)
 		return;
 	c->ops->close(c);
+	free(c->q);
 	free(c);
 }

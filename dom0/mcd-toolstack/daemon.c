@@ -906,7 +906,8 @@ static void loop(struct daemon *d)
 		for (struct session *s = d->sessions; s && n < MAX_POLL; s = s->next) {
 			if (!s->chan)
 				continue;
-			pfd[n] = (struct pollfd){ mcd_chan_fd(s->chan), POLLIN, 0 };
+			pfd[n] = (struct pollfd){ mcd_chan_fd(s->chan),
+						  mcd_chan_events(s->chan), 0 };
 			who[n] = s;
 			kind[n++] = 4;
 			for (unsigned k = session_xpollfds(s, pfd + n,

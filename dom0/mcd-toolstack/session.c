@@ -23,7 +23,6 @@
 
 #define CONNECT_RETRY_MS 250
 #define STOP_GRACE_MS 3000
-#define SEND_TIMEOUT_MS 2000
 /* After a restart the agent needs a moment to offer its vchan again. */
 #define RECONNECT_TIMEOUT_MS 60000
 
@@ -174,7 +173,7 @@ static int send_msg(struct daemon *d, struct session *s, struct mcd_msg *m)
 		session_fail(d, s, "cannot encode %s", mcd_msg_name(m->type));
 		return -1;
 	}
-	if (mcd_chan_send(s->chan, buf, (size_t)n, SEND_TIMEOUT_MS) < 0) {
+	if (mcd_chan_send(s->chan, buf, (size_t)n) < 0) {
 		session_fail(d, s, "agent did not take %s", mcd_msg_name(m->type));
 		return -1;
 	}
@@ -498,12 +497,18 @@ static int xf_send(void *ctx, const struct mcd_msg *m)
 	uint8_t buf[MCD_MAX_FRAME];
 	int n = mcd_encode(m, buf, sizeof(buf));
 
-	if (n < 0 || !s->chan ||
-	    mcd_chan_send(s->chan, buf, (size_t)n, SEND_TIMEOUT_MS) < 0) {
+	if (n < 0 || !s->chan || mcd_chan_send(s->chan, buf, (size_t)n) < 0) {
 		s->xsend_failed = 1;
 		return -1;
 	}
 	return 0;
+}
+
+static int xf_room(void *ctx)
+{
+	struct session *s = ctx;
+
+	return s->chan && mcd_chan_has_room(s->chan);
 }
 
 static void x_failed(struct daemon *d, struct session *s, const char *err)
@@ -531,7 +536,7 @@ static void on_x(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		return;
 	}
 	if (!s->xf) {
-		struct xfwd_out out = { xf_send, s };
+		struct xfwd_out out = { xf_send, s, xf_room };
 
 		s->xf = xfwd_new(s->display, s->opt.xtls_port, &out);
 		if (!s->xf) {
@@ -555,13 +560,8 @@ void session_xevent(struct daemon *d, struct session *s,
 {
 	if (!s->xf || !s->chan || s->st == S_DESTROYING)
 		return;
-	if (xfwd_event(s->xf, pfd) < 0) {
+	if (xfwd_event(s->xf, pfd) < 0)
 		x_failed(d, s, "");
-		return;
-	}
-	/* Sending may have consumed the channel's event: read what the
-	 * agent sent meanwhile, or poll would not report it. */
-	drain(d, s);
 }
 
 static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
@@ -724,10 +724,13 @@ void session_readable(struct daemon *d, struct session *s)
 {
 	if (!s->chan)
 		return;
-	/* Only after poll() said so: acknowledging the event reads the event
-	 * channel, which would block otherwise. */
+	/* Acknowledges the event and hands the agent what was queued for
+	 * it; never waits. */
 	mcd_chan_ready(s->chan);
-	drain(d, s);
+	drain(d, s); /* also notices a close */
+	if (s->xf && s->chan && s->st != S_DESTROYING &&
+	    mcd_chan_has_room(s->chan) && xfwd_resume(s->xf) < 0)
+		x_failed(d, s, "");
 }
 
 void session_volume_done(struct daemon *d, struct session *s, int attach,

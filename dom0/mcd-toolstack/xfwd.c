@@ -240,6 +240,14 @@ static void clean_reason(char *r)
 		r[MCD_MAX_REASON_LEN] = '\0';
 }
 
+/* Whether the channel to the agent takes more X_DATA now: while it does
+ * not, the thin client's sockets are not read (the X server waits, the
+ * channel never piles up). */
+static int chan_room(const struct xfwd *x)
+{
+	return !x->out.room || x->out.room(x->out.ctx);
+}
+
 static int send_x(struct xfwd *x, uint32_t type, uint32_t id, uint32_t ack,
 		  const uint8_t *data, uint32_t len, const char *reason)
 {
@@ -375,7 +383,7 @@ static int conn_pull(struct xfwd *x, struct xconn *c)
 	char r[MCD_MAX_REASON_LEN + 1];
 	int first = 1;
 
-	while (c->st == C_OPEN && c->unacked < MCD_X_WINDOW &&
+	while (c->st == C_OPEN && c->unacked < MCD_X_WINDOW && chan_room(x) &&
 	       (first || (c->ssl && SSL_pending(c->ssl) > 0))) {
 		size_t room = MCD_X_WINDOW - c->unacked;
 		ssize_t n = conn_read(c, x->buf, room < MCD_MAX_X_DATA ? room
@@ -675,7 +683,7 @@ int xfwd_message(struct xfwd *x, const struct mcd_msg *m, char *err,
 
 /* ---- poll ---- */
 
-static short conn_events(const struct xconn *c)
+static short conn_events(const struct xfwd *x, const struct xconn *c)
 {
 	short ev = 0;
 
@@ -685,7 +693,7 @@ static short conn_events(const struct xconn *c)
 	case C_OPEN: break;
 	case C_FREE: return 0;
 	}
-	if (c->unacked < MCD_X_WINDOW)
+	if (c->unacked < MCD_X_WINDOW && chan_room(x))
 		ev |= c->ssl ? c->rd_want : POLLIN;
 	if (c->out_off < c->out_len)
 		ev |= c->ssl ? c->wr_want : POLLOUT;
@@ -697,7 +705,7 @@ unsigned xfwd_pollfds(struct xfwd *x, struct pollfd *pfd, unsigned max)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < MCD_MAX_X_CONNS && n < max; i++) {
-		short ev = conn_events(&x->conn[i]);
+		short ev = conn_events(x, &x->conn[i]);
 
 		/* A socket with nothing to do stays out: a hang-up would
 		 * otherwise wake the loop until the window opens. */
@@ -706,6 +714,20 @@ unsigned xfwd_pollfds(struct xfwd *x, struct pollfd *pfd, unsigned max)
 		pfd[n++] = (struct pollfd){ x->conn[i].fd, ev, 0 };
 	}
 	return n;
+}
+
+int xfwd_resume(struct xfwd *x)
+{
+	/* TLS may hold decrypted bytes that poll cannot see: read them now
+	 * that the channel has room again. */
+	for (unsigned i = 0; i < MCD_MAX_X_CONNS && chan_room(x); i++) {
+		struct xconn *c = &x->conn[i];
+
+		if (c->st == C_OPEN && c->ssl && SSL_pending(c->ssl) > 0 &&
+		    conn_pull(x, c) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int xfwd_event(struct xfwd *x, const struct pollfd *pfd)

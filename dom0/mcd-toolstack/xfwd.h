@@ -12,7 +12,9 @@
  *   - from the agent: its bytes are buffered (at most MCD_X_WINDOW) until
  *     written to the thin client, then acknowledged with X_ACK.
  * So every buffer is bounded and the channel never waits for a slow X
- * server.
+ * server; and while the channel's send queue is above its pause mark
+ * (mcd_chan_has_room()) the thin client is not read, so a guest that
+ * reads slowly holds up its own X connections only.
  *
  * The relay rules for what the agent sends are checked here, in one
  * place (mcd_decode() already checked framing and lengths): X_OPEN of an
@@ -38,10 +40,13 @@
 struct xfwd;
 
 /* How the relay reaches the agent: send one message, 0 or -1 (the
- * channel failed; the caller has already dealt with the session). */
+ * channel failed; the caller has already dealt with the session).  room,
+ * if set, says whether the channel takes more now: the relay reads the
+ * thin client only while it does. */
 struct xfwd_out {
 	int (*send)(void *ctx, const struct mcd_msg *m);
 	void *ctx;
+	int (*room)(void *ctx);
 };
 
 /* The CA file for every TLS connection of this process (the service's
@@ -69,6 +74,10 @@ unsigned xfwd_pollfds(struct xfwd *x, struct pollfd *pfd, unsigned max);
 /* Act on one pollfd that xfwd_pollfds() filled (matched by fd).  0, or
  * -1 when the channel to the agent failed. */
 int xfwd_event(struct xfwd *x, const struct pollfd *pfd);
+
+/* The channel has room again: read what TLS holds already decrypted
+ * (poll cannot see it).  0, or -1 when the channel failed. */
+int xfwd_resume(struct xfwd *x);
 
 /* The last reason dom0 closed a connection because the thin client could
  * not be reached or refused ("" if none): the agent only sees the close,

@@ -81,7 +81,19 @@ static int op_send(void *ctx, const struct mcd_msg *m)
 		log_warnx("internal: cannot encode %s", mcd_msg_name(m->type));
 		return -1;
 	}
-	return mcd_chan_send(l->chan, l->tx, (size_t)n, LOOP_SEND_TIMEOUT_MS);
+	if (mcd_chan_send(l->chan, l->tx, (size_t)n) < 0) {
+		log_warnx("dom0 does not read the channel (%zu bytes queued)",
+			  mcd_chan_pending(l->chan));
+		return -1;
+	}
+	return 0;
+}
+
+static int x_room(void *ctx)
+{
+	struct loop *l = ctx;
+
+	return l->chan && mcd_chan_has_room(l->chan);
 }
 
 static int x_send(void *ctx, const struct mcd_msg *m)
@@ -98,7 +110,7 @@ static int op_launch(void *ctx, const struct mcd_launch *req, pid_t *pid,
 		     uint32_t *code, char *reason, size_t reason_len)
 {
 	struct loop *l = ctx;
-	struct xsess_io io = { x_send, l, l->o->conf.x_display };
+	struct xsess_io io = { x_send, l, l->o->conf.x_display, x_room };
 	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
 
 	if (launch_prepare(&l->launch, req, &l->user, code, reason,
@@ -471,7 +483,7 @@ int loop_run(const struct loop_opts *o)
 		pfd[0].revents = 0;
 		if (l.chan) {
 			pfd[1].fd = mcd_chan_fd(l.chan);
-			pfd[1].events = POLLIN;
+			pfd[1].events = mcd_chan_events(l.chan);
 			pfd[1].revents = 0;
 		} else {
 			pfd[1].fd = -1; /* poll ignores it */

@@ -4,7 +4,7 @@
  *
  * The channel is a server (vchan in the own XenStore area, or the Unix
  * socket stand-in).  Whenever it closes - dom0's service stopped, crashed,
- * sent something that is not the protocol, or did not read in time - the
+ * sent something that is not the protocol, or let too much pile up - the
  * loop closes it, removes the stale XenStore nodes and offers a new server
  * at once, so a restarted dom0 service can connect again.  Nothing dom0
  * does makes the agent exit; only SIGTERM/SIGINT do.
@@ -26,8 +26,6 @@ struct loop_opts {
 	struct conf conf;
 };
 
-/* How long a send may wait for dom0 to make room before we give up on it. */
-#define LOOP_SEND_TIMEOUT_MS 5000
 /* How long a connected client may take to send its HELLO. */
 #define LOOP_HELLO_TIMEOUT_MS 30000
 /* At most this many descriptors of the X side in one poll. */

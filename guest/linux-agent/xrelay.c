@@ -139,6 +139,11 @@ int xrelay_adopt(struct xrelay *r, int fd)
 	return 1;
 }
 
+static int chan_room(const struct xrelay *r)
+{
+	return !r->out.room || r->out.room(r->out.ctx);
+}
+
 /* Read what the local client wrote, within the credit dom0 gave us. */
 static int conn_read(struct xrelay *r, struct xrelay_conn *c)
 {
@@ -148,7 +153,7 @@ static int conn_read(struct xrelay *r, struct xrelay_conn *c)
 		size_t want = MCD_X_WINDOW - c->unacked;
 		ssize_t n;
 
-		if (want == 0)
+		if (want == 0 || !chan_room(r))
 			return 0;
 		if (want > MCD_MAX_X_DATA)
 			want = MCD_MAX_X_DATA;
@@ -266,7 +271,7 @@ int xrelay_pollfds(struct xrelay *r, struct pollfd *pfd, uint32_t *tag,
 
 		if (c->fd < 0)
 			continue;
-		if (!c->draining && c->unacked < MCD_X_WINDOW)
+		if (!c->draining && c->unacked < MCD_X_WINDOW && chan_room(r))
 			ev |= POLLIN;
 		if (c->out_len > 0)
 			ev |= POLLOUT;

@@ -40,10 +40,13 @@
 /* The setup reply bytes the relay needs: up to resource-id-mask. */
 #define XRELAY_REPLY_HDR 20
 
-/* How the relay sends to dom0 (0, or -1 when the channel failed). */
+/* How the relay sends to dom0 (0, or -1 when the channel failed).  room,
+ * if set, says whether the channel takes more now: local clients are read
+ * only while it does, so the channel's queue stays short. */
 struct xrelay_out {
 	int (*send)(void *ctx, const struct mcd_msg *m);
 	void *ctx;
+	int (*room)(void *ctx);
 };
 
 struct xrelay_conn {

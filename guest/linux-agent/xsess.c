@@ -62,6 +62,13 @@ static int relay_send(void *ctx, const struct mcd_msg *m)
 	return xs->io.send(xs->io.ctx, m);
 }
 
+static int relay_room(void *ctx)
+{
+	struct xsess *xs = ctx;
+
+	return !xs->io.room || xs->io.room(xs->io.ctx);
+}
+
 /* ---- outcomes and the timer ---- */
 
 static int outcome_waiting(const struct xsess *xs)
@@ -235,6 +242,7 @@ int xsess_start(struct xsess **out, const struct mcd_launch *req,
 	if (xs->mode == MCD_LAUNCH_X_RELAY) {
 		ro.send = relay_send;
 		ro.ctx = xs;
+		ro.room = relay_room;
 		xs->relay = malloc(sizeof(*xs->relay));
 		if (!xs->relay) {
 			snprintf(reason, reason_len, "out of memory");

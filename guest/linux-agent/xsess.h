@@ -30,6 +30,7 @@ struct xsess_io {
 	int (*send)(void *ctx, const struct mcd_msg *m);
 	void *ctx;
 	int display;
+	int (*room)(void *ctx); /* the channel takes more now; NULL: always */
 };
 
 /* How long the display check may take before the launch fails. */

@@ -15,6 +15,11 @@
  *              data/mcd/vchan nodes; after --delay seconds a real vchan
  *              server, then garbage
  *   crash      a valid HELLO, then a kernel crash (sysrq c)
+ *   slowreader the attack on a shared service loop: takes the LAUNCH2 in
+ *              relay mode, opens an X connection to the thin client with
+ *              the launch's cookie, asks for large images without end,
+ *              and then reads its ring only every 1.9 s, acknowledging
+ *              everything (no protocol rule broken); never says READY
  *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
  *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
  *              "MCD-PROBE <path> readable|denied|absent|error" for each, then
@@ -44,12 +49,13 @@
 #define PROBE_MAX_DOMID 32
 
 enum mode { M_GARBAGE, M_OVERSIZED, M_TRUNCATED, M_WRONGDIR, M_BADXS,
-	    M_PROBE, M_CRASH };
+	    M_PROBE, M_CRASH, M_SLOWREADER };
 
 static const char *const mode_names[] = {
 	[M_GARBAGE] = "garbage", [M_OVERSIZED] = "oversized",
 	[M_TRUNCATED] = "truncated", [M_WRONGDIR] = "wrongdir",
 	[M_BADXS] = "badxs", [M_PROBE] = "probe", [M_CRASH] = "crash",
+	[M_SLOWREADER] = "slowreader",
 };
 
 static void usage(FILE *f)
@@ -65,6 +71,8 @@ static void usage(FILE *f)
 "  badxs      junk in data/mcd/agent and data/mcd/vchan, then (after\n"
 "             --delay seconds, default 5) a real vchan serving garbage\n"
 "  crash      HELLO, then crash the guest kernel (sysrq c)\n"
+"  slowreader take a relay LAUNCH2, ask the thin client for large images\n"
+"             without end, read the ring only every 1.9 s (acking all)\n"
 "  probe      try to read dom0's and other guests' MCD nodes; prints\n"
 "             'MCD-PROBE <path> readable|denied|absent' for each, then\n"
 "             serves garbage like garbage mode\n"
@@ -127,7 +135,7 @@ static void wait_for_client(struct mcd_chan *c)
 static void send_bytes(struct mcd_chan *c, const void *p, size_t n,
 		       const char *what)
 {
-	if (mcd_chan_send(c, p, n, 2000) < 0)
+	if (mcd_chan_send(c, p, n) < 0 || mcd_chan_sync(c, 2000) < 0)
 		say("MCD-HOSTILE sending %s: dom0 did not take it", what);
 	else
 		say("MCD-HOSTILE sent %s (%zu bytes)", what, n);
@@ -161,6 +169,177 @@ static void send_garbage(struct mcd_chan *c)
 	send_bytes(c, junk, sizeof(junk), "random bytes");
 }
 
+/* The next whole frame from dom0 within timeout_ms: 1 (m valid until the
+ * next call), 0 (none yet), -1 (closed or a bad frame). */
+static int next_frame(struct mcd_chan *c, struct mcd_rx *rx, struct mcd_msg *m,
+		      int timeout_ms)
+{
+	char err[160];
+
+	for (;;) {
+		struct pollfd pfd = { mcd_chan_fd(c), mcd_chan_events(c), 0 };
+		size_t want;
+		uint8_t *p = mcd_rx_space(rx, &want);
+		ssize_t n = mcd_chan_recv(c, p, want);
+		int r;
+
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			r = mcd_rx_commit(rx, (size_t)n, MCD_DIR_TO_GUEST, m, err,
+					  sizeof(err));
+			if (r != 0)
+				return r;
+			continue;
+		}
+		if (timeout_ms < 0)
+			return 0;
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return 0;
+		if (mcd_chan_ready(c) == MCD_CHAN_CLOSED)
+			return -1;
+	}
+}
+
+static void put16(uint8_t *p, unsigned v) { p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v & 0xffff); put16(p + 2, v >> 16); }
+static unsigned get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
+
+static void send_x(struct mcd_chan *c, uint32_t type, uint32_t ack,
+		   const uint8_t *data, uint32_t len)
+{
+	uint8_t buf[MCD_MAX_FRAME];
+	struct mcd_msg m = { .type = type };
+	int n;
+
+	m.u.x.conn = 1;
+	m.u.x.ack = ack;
+	m.u.x.data = data;
+	m.u.x.len = len;
+	n = mcd_encode(&m, buf, sizeof(buf));
+	if (n < 0 || mcd_chan_send(c, buf, (size_t)n) < 0 ||
+	    mcd_chan_sync(c, 10000) < 0)
+		fatalx("dom0 did not take %s", mcd_msg_name(type));
+}
+
+/* X11 connection setup, little-endian, with the launch's cookie. */
+static size_t x_setup(uint8_t *b, const char *hex)
+{
+	static const char name[] = "MIT-MAGIC-COOKIE-1";
+
+	memset(b, 0, 12 + 20 + 16);
+	b[0] = 'l';
+	put16(b + 2, 11);
+	put16(b + 6, sizeof(name) - 1);
+	put16(b + 8, 16);
+	memcpy(b + 12, name, sizeof(name) - 1);
+	for (int i = 0; i < 16; i++)
+		sscanf(hex + 2 * i, "%2hhx", &b[32 + i]);
+	return 12 + 20 + 16;
+}
+
+/* The root window of the setup reply's first screen, 0 if none. */
+static uint32_t x_root(const uint8_t *r, size_t n, unsigned *w, unsigned *h)
+{
+	size_t v, off;
+
+	if (n < 40 || r[0] != 1)
+		return 0;
+	v = get16(r + 24);
+	off = 40 + ((v + 3) & ~(size_t)3) + 8 * (size_t)r[29];
+	if (off + 24 > n)
+		return 0;
+	*w = get16(r + off + 20);
+	*h = get16(r + off + 22);
+	return get32(r + off);
+}
+
+static void slow_reader(struct mcd_chan *c)
+{
+	static struct mcd_rx rx;
+	static uint8_t reply[65536];
+	char sid[MCD_SESSION_ID_LEN + 1] = "", cookie[MCD_XCOOKIE_LEN + 1] = "";
+	uint8_t req[4000];
+	size_t have = 0, need = 8, n;
+	struct mcd_msg m = { 0 };
+	unsigned w = 0, h = 0;
+	uint32_t root;
+
+	mcd_rx_init(&rx);
+	send_hello(c);
+	m.type = MCD_MSG_STATUS;
+	m.u.status.state = MCD_AGENT_IDLE;
+	m.u.status.session_id = "";
+	send_msg(c, &m);
+	while (!sid[0]) {
+		if (next_frame(c, &rx, &m, 1000) < 0)
+			fatalx("dom0 went away before the launch");
+		if (m.type == MCD_MSG_LAUNCH2) {
+			snprintf(sid, sizeof(sid), "%s", m.u.launch.session_id);
+			snprintf(cookie, sizeof(cookie), "%s", m.u.launch.xcookie);
+		}
+	}
+	if (strlen(cookie) != MCD_XCOOKIE_LEN)
+		fatalx("the launch carries no X cookie");
+	memset(&m, 0, sizeof(m));
+	m.type = MCD_MSG_STARTED;
+	m.u.started.pid = 4242;
+	m.u.started.session_id = sid;
+	send_msg(c, &m);
+	send_x(c, MCD_MSG_X_OPEN, 0, NULL, 0);
+	n = x_setup(req, cookie);
+	send_x(c, MCD_MSG_X_DATA, 0, req, (uint32_t)n);
+	/* The setup reply, read at a normal pace. */
+	while (have < need) {
+		if (next_frame(c, &rx, &m, 1000) < 0)
+			fatalx("dom0 went away during the X setup");
+		if (m.type != MCD_MSG_X_DATA)
+			continue;
+		if (have + m.u.x.len > sizeof(reply))
+			fatalx("setup reply too long");
+		memcpy(reply + have, m.u.x.data, m.u.x.len);
+		have += m.u.x.len;
+		send_x(c, MCD_MSG_X_ACK, m.u.x.len, NULL, 0);
+		if (have >= 8)
+			need = 8 + 4 * (size_t)get16(reply + 6);
+	}
+	root = x_root(reply, have, &w, &h);
+	if (!root)
+		fatalx("the thin client refused the X connection");
+	w = w > 500 ? 500 : w;
+	h = h > 500 ? 500 : h;
+	/* 200 GetImage requests of w x h each: hundreds of MB of replies. */
+	for (n = 0; n + 20 <= sizeof(req); n += 20) {
+		req[n] = 73;       /* GetImage */
+		req[n + 1] = 2;    /* ZPixmap */
+		put16(req + n + 2, 5);
+		put32(req + n + 4, root);
+		put32(req + n + 8, 0);
+		put16(req + n + 12, w);
+		put16(req + n + 14, h);
+		put32(req + n + 16, 0xffffffffu);
+	}
+	send_x(c, MCD_MSG_X_DATA, 0, req, (uint32_t)n);
+	say("MCD-HOSTILE asked for %zu images of %ux%u; reading every 1.9 s",
+	    n / 20, w, h);
+	for (unsigned long total = 0;;) {
+		uint32_t got = 0;
+		int r;
+
+		usleep(1900 * 1000);
+		while ((r = next_frame(c, &rx, &m, -1)) > 0)
+			if (m.type == MCD_MSG_X_DATA)
+				got += m.u.x.len;
+		if (r < 0)
+			fatalx("dom0 closed the channel (after %lu bytes)", total);
+		total += got;
+		if (got)
+			send_x(c, MCD_MSG_X_ACK, got, NULL, 0);
+		say("MCD-HOSTILE read %u bytes (%lu in all)", got, total);
+	}
+}
+
 static void misbehave(enum mode mode, struct mcd_chan *c)
 {
 	uint8_t buf[MCD_MAX_FRAME];
@@ -168,6 +347,9 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 	int n;
 
 	switch (mode) {
+	case M_SLOWREADER:
+		slow_reader(c);
+		break;
 	case M_GARBAGE:
 	case M_BADXS:
 	case M_PROBE:

@@ -224,7 +224,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct xrelay r;
 	struct fz f = { .p = data, .n = size };
-	struct xrelay_out out = { dom0_send, &f };
+	struct xrelay_out out = { dom0_send, &f, NULL };
 	/* As in the agent: a closed peer is an error, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	xrelay_init(&r, &out);

@@ -57,7 +57,7 @@ static int rec_send(void *ctx, const struct mcd_msg *m)
 
 static struct xrelay *relay_new(struct sent *s)
 {
-	struct xrelay_out out = { rec_send, s };
+	struct xrelay_out out = { rec_send, s, NULL };
 	struct xrelay *r = malloc(sizeof(*r));
 
 	assert_non_null(r);

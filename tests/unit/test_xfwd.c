@@ -70,7 +70,7 @@ static int fake_send(void *ctx, const struct mcd_msg *m)
 	return 0;
 }
 
-static const struct xfwd_out out = { fake_send, NULL };
+static const struct xfwd_out out = { fake_send, NULL, NULL };
 
 static void reset_sent(void)
 {

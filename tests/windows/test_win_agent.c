@@ -210,7 +210,7 @@ static void cli_close(struct cli *c)
 
 static void cli_send_raw(struct cli *c, const void *buf, size_t n)
 {
-	if (mcd_chan_send(c->ch, buf, n, TIMEOUT_MS) < 0)
+	if (mcd_chan_send(c->ch, buf, n) < 0 || mcd_chan_sync(c->ch, TIMEOUT_MS) < 0)
 		FAIL("send to the service failed");
 }
 
