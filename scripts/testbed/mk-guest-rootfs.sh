@@ -16,7 +16,7 @@ STORAGE_MODULES=(crc32c_generic ext4 nfs nfsv3 nfsv4 cifs
 STORAGE_PROGS=(/sbin/e2fsck /bin/mount /bin/umount /sbin/mount.nfs /sbin/mount.cifs)
 XS_TOOLS=(xenstore-read xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-exists)
 # Real X programs for the demo and the X end-to-end tests (x11-apps, x11-utils).
-X_APPS=(/usr/bin/xlogo /usr/bin/xeyes /usr/bin/xev)
+X_APPS=(/usr/bin/xlogo /usr/bin/xeyes /usr/bin/xev /usr/bin/x11perf)
 X_APP_DEFAULTS=(/etc/X11/app-defaults/XLogo /etc/X11/app-defaults/XLogo-color)
 
 usage() {
