@@ -88,6 +88,13 @@ _Static_assert(sizeof(struct mcd_hdr) == MCD_HDR_LEN, "wire header is 8 bytes");
 #define MCD_MAX_SECRET_LEN 128   /* share password */
 #define MCD_MAX_X_CONNS   32     /* open relayed X connections per session */
 #define MCD_X_WINDOW      (256 * 1024) /* unacknowledged X_DATA per conn */
+/* A receiver may hold back X_ACK until this many written bytes are owed,
+ * or until it sends X_DATA on the same connection (then the X_ACK goes
+ * first): a round trip then wakes each side once, not twice.  The sender
+ * can never stall on it: with less than this owed, at least three
+ * quarters of its window are either free or still waiting to be written
+ * by the receiver. */
+#define MCD_X_ACK_BATCH   (MCD_X_WINDOW / 4)
 #define MCD_MAX_X_DATA    (MCD_MAX_PAYLOAD - 4)
 
 /* Who sent a frame; each type may only travel one way (or both). */

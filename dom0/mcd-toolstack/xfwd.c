@@ -43,6 +43,7 @@ struct xconn {
 	short rd_want;       /* ... SSL_read waits for (POLLIN normally) */
 	short wr_want;       /* ... SSL_write waits for (POLLOUT normally) */
 	uint32_t unacked;    /* our X_DATA the agent has not acknowledged */
+	uint32_t ack_owed;   /* agent's bytes written, X_ACK not yet sent */
 	uint8_t *out;        /* agent's bytes not yet written (MCD_X_WINDOW) */
 	size_t out_off, out_len;
 };
@@ -378,6 +379,17 @@ static ssize_t conn_write(struct xconn *c, const void *buf, size_t n, char *r,
  * socket per call (plus what TLS already decrypted, which poll cannot
  * see), so the loop reads the agent's frames between our sends and never
  * sits in a long burst while the agent waits for us. */
+/* Acknowledge what was written to the thin client (MCD_X_ACK_BATCH). */
+static int send_ack(struct xfwd *x, struct xconn *c)
+{
+	uint32_t owed = c->ack_owed;
+
+	if (!owed)
+		return 0;
+	c->ack_owed = 0;
+	return send_x(x, MCD_MSG_X_ACK, c->id, owed, NULL, 0, NULL);
+}
+
 static int conn_pull(struct xfwd *x, struct xconn *c)
 {
 	char r[MCD_MAX_REASON_LEN + 1];
@@ -397,7 +409,7 @@ static int conn_pull(struct xfwd *x, struct xconn *c)
 			return conn_close(x, c, r, 0);
 		first = 0;
 		c->unacked += (uint32_t)n;
-		if (send_x(x, MCD_MSG_X_DATA, c->id, 0, x->buf, (uint32_t)n,
+		if (send_ack(x, c) < 0 || send_x(x, MCD_MSG_X_DATA, c->id, 0, x->buf, (uint32_t)n,
 			   NULL) < 0)
 			return -1;
 	}
@@ -423,9 +435,8 @@ static int conn_push(struct xfwd *x, struct xconn *c)
 	}
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
-	if (written)
-		return send_x(x, MCD_MSG_X_ACK, c->id, written, NULL, 0, NULL);
-	return 0;
+	c->ack_owed += written;
+	return c->ack_owed >= MCD_X_ACK_BATCH ? send_ack(x, c) : 0;
 }
 
 /* The connection is up: move whatever waits in either direction. */

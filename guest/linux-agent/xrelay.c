@@ -144,6 +144,19 @@ static int chan_room(const struct xrelay *r)
 	return !r->out.room || r->out.room(r->out.ctx);
 }
 
+/* Acknowledge what was written to the local client (MCD_X_ACK_BATCH). */
+static int send_ack(struct xrelay *r, struct xrelay_conn *c)
+{
+	struct mcd_msg m = { .type = MCD_MSG_X_ACK };
+
+	if (!c->ack_owed)
+		return 0;
+	m.u.x.conn = c->id;
+	m.u.x.ack = c->ack_owed;
+	c->ack_owed = 0;
+	return r->out.send(r->out.ctx, &m);
+}
+
 /* Read what the local client wrote, within the credit dom0 gave us. */
 static int conn_read(struct xrelay *r, struct xrelay_conn *c)
 {
@@ -171,7 +184,7 @@ static int conn_read(struct xrelay *r, struct xrelay_conn *c)
 		m.u.x.conn = c->id;
 		m.u.x.data = r->buf;
 		m.u.x.len = (uint32_t)n;
-		if (r->out.send(r->out.ctx, &m) < 0)
+		if (send_ack(r, c) < 0 || r->out.send(r->out.ctx, &m) < 0)
 			return -1;
 		c->unacked += (uint32_t)n;
 	}
@@ -181,7 +194,6 @@ static int conn_read(struct xrelay *r, struct xrelay_conn *c)
 /* Write dom0's bytes to the local client and acknowledge what went. */
 static int conn_flush(struct xrelay *r, struct xrelay_conn *c)
 {
-	struct mcd_msg m = { .type = MCD_MSG_X_ACK };
 	size_t done = 0;
 
 	while (c->out_len > 0) {
@@ -206,11 +218,8 @@ static int conn_flush(struct xrelay *r, struct xrelay_conn *c)
 			conn_free(c);
 		return 0;
 	}
-	if (done == 0)
-		return 0;
-	m.u.x.conn = c->id;
-	m.u.x.ack = (uint32_t)done;
-	return r->out.send(r->out.ctx, &m);
+	c->ack_owed += (uint32_t)done;
+	return c->ack_owed >= MCD_X_ACK_BATCH ? send_ack(r, c) : 0;
 }
 
 /* Keep the first bytes the server sent: its setup reply header. */

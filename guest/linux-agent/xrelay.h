@@ -55,6 +55,7 @@ struct xrelay_conn {
 	int app;             /* accepted after the app started */
 	int draining;        /* dom0 closed it: write what is left, then close */
 	uint32_t unacked;    /* our X_DATA that dom0 has not acknowledged */
+	uint32_t ack_owed;   /* dom0's bytes written, X_ACK not yet sent */
 	uint8_t *out;        /* dom0's bytes not yet written (MCD_X_WINDOW) */
 	size_t out_off, out_len;
 	uint8_t order;       /* client byte order 'l' or 'B'; 0 until seen */
