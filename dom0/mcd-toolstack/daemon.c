@@ -353,7 +353,7 @@ static int volume_free(struct daemon *d, const char *user, char *err,
  * so this is one XenStore transaction and one LAUNCH message. */
 static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 			const char *user, const char *display, char **argv,
-			const struct launch_opt *opt)
+			const struct launch_opt *opt, const struct xfwd_addr *xaddr)
 {
 	struct store_rec rec = { .domid = s->domid };
 
@@ -371,6 +371,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	}
 	s->argv = argv;
 	s->opt = *opt;
+	s->xaddr = *xaddr;
 	volume_take(s, user);
 	s->waiter = c;
 	if (c)
@@ -442,7 +443,8 @@ static void place(struct daemon *d, struct session *s)
 		s->argv = NULL;
 		if (c)
 			c->s = NULL;
-		launch_warm(d, c, warm, s->user, s->display, argv, &s->opt);
+		launch_warm(d, c, warm, s->user, s->display, argv, &s->opt,
+			    &s->xaddr);
 		launchopt_wipe_secrets(&s->opt);
 		session_free(d, s);
 		return;
@@ -486,6 +488,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 			   const struct ctl_msg *m, struct launch_opt *o)
 {
 	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH2 };
+	struct xfwd_addr xaddr = { .port = 0 };
 	uint8_t frame[MCD_MAX_FRAME];
 	char sid[MCD_SESSION_ID_LEN + 1], err[512], *end;
 	const char *const *argv;
@@ -536,6 +539,11 @@ static void launch_checked(struct daemon *d, struct client *c,
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
 	if (o->volume && volume_free(d, m->str[1], err, sizeof(err)) < 0)
 		return reply_error(c, "%s", err);
+	/* The relay's one name lookup: here, for the CLI's display, never
+	 * for anything a guest sends. */
+	if ((o->xflags & MCD_LAUNCH_X_RELAY) &&
+	    xfwd_resolve(m->str[2], o->xtls_port, &xaddr, err, sizeof(err)) < 0)
+		return reply_error(c, "%s", err);
 	s = pool_claim(d, m->str[0], m->str[1]);
 	if (s) {
 		char **copy = calloc(argc + 1, sizeof(char *));
@@ -545,7 +553,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 				fatal("out of memory");
 		if (!copy)
 			fatal("out of memory");
-		launch_warm(d, c, s, m->str[1], m->str[2], copy, o);
+		launch_warm(d, c, s, m->str[1], m->str[2], copy, o, &xaddr);
 		return;
 	}
 	if (daemon_new_sid(d, sid) < 0)
@@ -570,6 +578,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 	if (!s->argv)
 		fatal("out of memory");
 	s->opt = *o;
+	s->xaddr = xaddr;
 	volume_take(s, s->user);
 	s->waiter = c;
 	c->s = s;
@@ -757,6 +766,11 @@ static void recover_area(struct daemon *d, const char *area)
 		s->opt.xflags = !strcmp(r.xmode, "relay") ? MCD_LAUNCH_X_RELAY :
 				!strcmp(r.xmode, "direct") ? MCD_LAUNCH_X_DIRECT : 0;
 		s->opt.xtls_port = r.xtls;
+		/* A display that no longer resolves: its relay refuses each X
+		 * connection with the reason. */
+		if ((s->opt.xflags & MCD_LAUNCH_X_RELAY) &&
+		    xfwd_resolve(s->display, s->opt.xtls_port, &s->xaddr, NULL, 0) < 0)
+			log_warnx("session %s: %s", s->sid, s->xaddr.bad);
 		s->tmpl.agent_timeout_s = 60;
 		s->st = S_CONNECTING;
 		s->deadline = now_ms() + 60000;

@@ -17,8 +17,10 @@
 
 #include "ctl.h"
 #include "launchopt.h"
+#include "log.h"
 #include "mcd_proto.h"
 #include "template.h"
+#include "xfwd.h"
 
 struct mcd_chan;
 struct mcd_xen;
@@ -61,7 +63,9 @@ struct session {
 	char **argv;            /* NULL-terminated copy, for the LAUNCH */
 	struct launch_opt opt;  /* X mode, cookie, storage (memory only) */
 	char volume[256];       /* the user's volume it holds (volume.h), or "" */
+	struct xfwd_addr xaddr; /* relay mode: the display, resolved once */
 	struct xfwd *xf;        /* relay mode: its X connections (xfwd.h) */
+	struct log_limit loglim; /* lines the guest can cause (log.h) */
 	int xsend_failed;       /* the relay could not send to the agent */
 	int awaiting_ready;     /* X modes: started, first window not yet up */
 	long ready_deadline;    /* ms: give up waiting for READY */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -112,6 +113,81 @@ fatalx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_CRIT, -1);
 	exit(1);
+}
+
+/* --- lines a guest can cause ------------------------------------------ */
+
+static long log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+void
+log_limit_init(struct log_limit *l, const char *label)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->label, sizeof(l->label), "%s", label ? label : "?");
+	l->tokens = LOG_LIMIT_BURST;
+	l->refill_ms = log_now_ms();
+	l->ready = 1;
+}
+
+void
+log_limit_flush(struct log_limit *l)
+{
+	int saved_errno = errno;
+
+	if (l == NULL || !l->ready || l->dropped == 0)
+		return;
+	log_warnx("%s: %lu log lines dropped", l->label, l->dropped);
+	l->dropped = 0;
+	errno = saved_errno;
+}
+
+/* 1 if a line may be written now (after the note of what was dropped). */
+static int
+log_limit_take(struct log_limit *l)
+{
+	long now;
+
+	if (l == NULL)
+		return 1;
+	if (!l->ready)
+		log_limit_init(l, NULL);
+	now = log_now_ms();
+	if (now - l->refill_ms >= 1000) {
+		long add = (now - l->refill_ms) / 1000;
+
+		l->tokens = add >= LOG_LIMIT_BURST || l->tokens + add >= LOG_LIMIT_BURST
+		    ? LOG_LIMIT_BURST : l->tokens + (unsigned)add;
+		l->refill_ms += add * 1000;
+	}
+	if (l->tokens == 0) {
+		l->dropped++;
+		return 0;
+	}
+	l->tokens--;
+	log_limit_flush(l);
+	return 1;
+}
+
+void
+log_limit_warnx(struct log_limit *l, const char *fmt, ...)
+{
+	if (!log_limit_take(l))
+		return;
+	LOG_BODY(LOG_WARNING, -1);
+}
+
+void
+log_limit_info(struct log_limit *l, const char *fmt, ...)
+{
+	if (!log_limit_take(l))
+		return;
+	LOG_BODY(LOG_INFO, -1);
 }
 
 /* --- libxl's logger ---------------------------------------------------- */

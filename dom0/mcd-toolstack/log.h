@@ -45,6 +45,35 @@ void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 
 /*
+ * Lines a guest can cause, limited per session: a token bucket lets a
+ * burst of LOG_LIMIT_BURST lines through, then at most one a second.
+ * Lines dropped meanwhile are counted and reported in one line,
+ * "LABEL: N log lines dropped", before the next line that is let through
+ * (or by log_limit_flush, when the session ends).  Not thread-safe: one
+ * limiter belongs to the loop that owns the session.
+ */
+#define LOG_LIMIT_BURST 20
+#define LOG_LIMIT_LABEL_MAX 48
+
+struct log_limit {
+	char label[LOG_LIMIT_LABEL_MAX]; /* "session SID" */
+	unsigned tokens;
+	long refill_ms;        /* monotonic ms of the last token added */
+	unsigned long dropped;
+	int ready;             /* initialised (a zeroed struct is not) */
+};
+
+/* label names whose lines these are, e.g. "session 0123456789abcdef". */
+void log_limit_init(struct log_limit *l, const char *label);
+/* log_warnx / log_info through the limiter l (NULL: not limited). */
+void log_limit_warnx(struct log_limit *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_limit_info(struct log_limit *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Report lines dropped so far, if any. */
+void log_limit_flush(struct log_limit *l);
+
+/*
  * Write a one-line error message into err (errlen bytes, cut if it must
  * be); nothing when err is NULL or errlen 0.  The modules' way of handing
  * a reason back to their caller.

@@ -60,6 +60,12 @@ struct session *session_new(struct daemon *d, const char *sid)
 	}
 	mcd_rx_init(s->rx);
 	snprintf(s->sid, sizeof(s->sid), "%s", sid);
+	{
+		char label[LOG_LIMIT_LABEL_MAX];
+
+		snprintf(label, sizeof(label), "session %s", s->sid);
+		log_limit_init(&s->loglim, label);
+	}
 	s->domid = -1;
 	s->next = d->sessions;
 	d->sessions = s;
@@ -88,6 +94,7 @@ void session_free(struct daemon *d, struct session *s)
 		}
 	pool_forget(d, s);
 	drop_chan(s);
+	log_limit_flush(&s->loglim);
 	if (s->have_dc)
 		libxl_domain_config_dispose(&s->dc);
 	if (s->argv) {
@@ -154,7 +161,8 @@ void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
-	log_warnx("session %s (domain %d): %s", s->sid, s->domid, s->error);
+	log_limit_warnx(&s->loglim, "session %s (domain %d): %s", s->sid,
+			s->domid, s->error);
 	rec_set(d, s, MCD_XS_K_ERROR, s->error);
 	if (s->waiter) {
 		const char *e = s->error;
@@ -420,8 +428,8 @@ static void on_status(struct daemon *d, struct session *s,
 	}
 	rec_set_int(d, s, MCD_XS_K_PID, st->pid);
 	set_state(d, s, S_RUNNING);
-	log_info("session %s: reconnected to domain %d, app pid %d", s->sid,
-		 s->domid, st->pid);
+	log_limit_info(&s->loglim, "session %s: reconnected to domain %d, app pid %d",
+		       s->sid, s->domid, st->pid);
 	if (s->end_when_connected)
 		session_end(d, s);
 }
@@ -538,7 +546,7 @@ static void on_x(struct daemon *d, struct session *s, const struct mcd_msg *m)
 	if (!s->xf) {
 		struct xfwd_out out = { xf_send, s, xf_room };
 
-		s->xf = xfwd_new(s->display, s->opt.xtls_port, &out);
+		s->xf = xfwd_new_addr(&s->xaddr, &out, &s->loglim);
 		if (!s->xf) {
 			session_fail(d, s, "out of memory for the X relay");
 			return;
@@ -708,7 +716,9 @@ closed:
 	if (s->st == S_RUNNING || s->st == S_IDLE) {
 		/* The agent restarted or the guest is going away: reconnect
 		 * and let STATUS tell; domain death is noticed separately. */
-		log_warnx("session %s: agent channel closed, reconnecting", s->sid);
+		log_limit_warnx(&s->loglim,
+				"session %s: agent channel closed, reconnecting",
+				s->sid);
 		s->recovered = 1;
 		s->deadline = now_ms() + RECONNECT_TIMEOUT_MS;
 	}

@@ -25,7 +25,6 @@
 /* dom0's own closes remembered, so the agent's messages that crossed them
  * are not taken for protocol errors. */
 #define CLOSED_MEMORY (2 * MCD_MAX_X_CONNS)
-#define HOST_MAX 256
 
 enum conn_st {
 	C_FREE,
@@ -50,11 +49,9 @@ struct xconn {
 
 struct xfwd {
 	struct xfwd_out out;
-	char display[MCD_MAX_DISPLAY_LEN + 1];
-	char host[HOST_MAX];
-	unsigned port;       /* 0: the display cannot be relayed */
-	int tls;
-	char bad_display[MCD_MAX_REASON_LEN + 1]; /* why port is 0 */
+	struct xfwd_addr a;
+	struct log_limit *lim; /* the session's, or own_lim */
+	struct log_limit own_lim;
 	struct xconn conn[MCD_MAX_X_CONNS];
 	uint32_t closed[CLOSED_MEMORY];
 	uint8_t closed_valid[CLOSED_MEMORY];
@@ -107,59 +104,102 @@ static SSL_CTX *tls_ctx(char *err, size_t errlen)
 
 /* ---- the display ---- */
 
-/* "host:N[.S]" to host and port; 0, or -1 with a reason. */
-static int parse_display(struct xfwd *x, unsigned tls_port)
+/* "host:N[.S]" to host and port; 0, or -1 with a reason in a->bad. */
+static int parse_display(struct xfwd_addr *a, unsigned tls_port)
 {
-	const char *colon = strrchr(x->display, ':');
+	const char *colon = strrchr(a->display, ':');
 	size_t hlen;
 	char *end;
 	unsigned long n;
 
 	if (!colon) {
-		seterr(x->bad_display, sizeof(x->bad_display),
-		       "display %s has no ':N'", x->display);
+		seterr(a->bad, sizeof(a->bad), "display %s has no ':N'", a->display);
 		return -1;
 	}
-	hlen = (size_t)(colon - x->display);
+	hlen = (size_t)(colon - a->display);
 	/* "[::1]:0" names an IPv6 address. */
-	if (hlen >= 2 && x->display[0] == '[' && colon[-1] == ']')
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)(hlen - 2),
-			 x->display + 1);
+	if (hlen >= 2 && a->display[0] == '[' && colon[-1] == ']')
+		snprintf(a->host, sizeof(a->host), "%.*s", (int)(hlen - 2),
+			 a->display + 1);
 	else
-		snprintf(x->host, sizeof(x->host), "%.*s", (int)hlen, x->display);
-	if (!x->host[0] || !strcmp(x->host, "unix")) {
-		seterr(x->bad_display, sizeof(x->bad_display),
+		snprintf(a->host, sizeof(a->host), "%.*s", (int)hlen, a->display);
+	if (!a->host[0] || !strcmp(a->host, "unix")) {
+		seterr(a->bad, sizeof(a->bad),
 		       "display %s is local to dom0: relay needs HOST:N",
-		       x->display);
+		       a->display);
 		return -1;
 	}
 	errno = 0;
 	n = strtoul(colon + 1, &end, 10);
 	if (errno || end == colon + 1 || (*end && *end != '.') ||
-	    (!tls_port && n > 65535 - X11_TCP_BASE)) {
-		seterr(x->bad_display, sizeof(x->bad_display),
-		       "display %s: bad display number", x->display);
+	    (!tls_port && n > 65535 - X11_TCP_BASE) || tls_port > 65535) {
+		seterr(a->bad, sizeof(a->bad), "display %s: bad display number",
+		       a->display);
 		return -1;
 	}
-	x->port = tls_port ? tls_port : X11_TCP_BASE + (unsigned)n;
-	x->tls = tls_port != 0;
+	a->port = tls_port ? tls_port : X11_TCP_BASE + (unsigned)n;
+	a->tls = tls_port != 0;
 	return 0;
 }
 
-struct xfwd *xfwd_new(const char *display, unsigned tls_port,
-		      const struct xfwd_out *out)
+int xfwd_resolve(const char *display, unsigned tls_port, struct xfwd_addr *a,
+		 char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	char port[16];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->display, sizeof(a->display), "%s", display);
+	if (parse_display(a, tls_port) < 0)
+		goto bad;
+	snprintf(port, sizeof(port), "%u", a->port);
+	rc = getaddrinfo(a->host, port, &hints, &ai);
+	if (rc != 0 || !ai || ai->ai_addrlen > sizeof(a->sa)) {
+		seterr(a->bad, sizeof(a->bad), "display %s: cannot resolve %s: %s",
+		       a->display, a->host, rc ? gai_strerror(rc) : "no address");
+		if (ai)
+			freeaddrinfo(ai);
+		goto bad;
+	}
+	memcpy(&a->sa, ai->ai_addr, ai->ai_addrlen);
+	a->salen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+bad:
+	a->port = 0;
+	seterr(err, errlen, "%s", a->bad);
+	return -1;
+}
+
+struct xfwd *xfwd_new_addr(const struct xfwd_addr *a,
+			   const struct xfwd_out *out, struct log_limit *lim)
 {
 	struct xfwd *x = calloc(1, sizeof(*x));
 
 	if (!x)
 		return NULL;
 	x->out = *out;
-	snprintf(x->display, sizeof(x->display), "%s", display);
+	x->a = *a;
+	if (!x->a.port && !x->a.bad[0])
+		seterr(x->a.bad, sizeof(x->a.bad), "display %s cannot be relayed",
+		       x->a.display);
+	log_limit_init(&x->own_lim, "X relay");
+	x->lim = lim ? lim : &x->own_lim;
 	for (unsigned i = 0; i < MCD_MAX_X_CONNS; i++)
 		x->conn[i].fd = -1;
-	if (tls_port > 65535 || parse_display(x, tls_port) < 0)
-		x->port = 0;
 	return x;
+}
+
+struct xfwd *xfwd_new(const char *display, unsigned tls_port,
+		      const struct xfwd_out *out)
+{
+	struct xfwd_addr a;
+
+	xfwd_resolve(display, tls_port, &a, NULL, 0);
+	return xfwd_new_addr(&a, out, NULL);
 }
 
 static void conn_release(struct xconn *c)
@@ -181,6 +221,7 @@ void xfwd_free(struct xfwd *x)
 	for (unsigned i = 0; i < MCD_MAX_X_CONNS; i++)
 		if (x->conn[i].st != C_FREE)
 			conn_release(&x->conn[i]);
+	log_limit_flush(&x->own_lim);
 	free(x);
 }
 
@@ -275,9 +316,10 @@ static int conn_close(struct xfwd *x, struct xconn *c, const char *reason,
 	clean_reason(r);
 	if (failure) {
 		snprintf(x->last_error, sizeof(x->last_error), "%s", r);
-		log_warnx("X relay to %s: connection %u: %s", x->display, id, r);
+		log_limit_warnx(x->lim, "X relay to %s: connection %u: %s",
+				x->a.display, id, r);
 	} else {
-		log_debug("X relay to %s: connection %u closed%s%s", x->display,
+		log_debug("X relay to %s: connection %u closed%s%s", x->a.display,
 			  id, r[0] ? ": " : "", r);
 	}
 	conn_release(c);
@@ -464,16 +506,16 @@ static int tls_start(struct xfwd *x, struct xconn *c, char *r, size_t rlen)
 	}
 	/* The certificate must name the display's host: its IP address when
 	 * the display gives one, else its DNS name. */
-	if (inet_pton(AF_INET, x->host, &a4) == 1 ||
-	    inet_pton(AF_INET6, x->host, &a6) == 1) {
+	if (inet_pton(AF_INET, x->a.host, &a4) == 1 ||
+	    inet_pton(AF_INET6, x->a.host, &a6) == 1) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl),
-						  x->host) != 1) {
-			seterr(r, rlen, "TLS: cannot check address %s", x->host);
+						  x->a.host) != 1) {
+			seterr(r, rlen, "TLS: cannot check address %s", x->a.host);
 			return -1;
 		}
-	} else if (SSL_set1_host(c->ssl, x->host) != 1 ||
-		   SSL_set_tlsext_host_name(c->ssl, x->host) != 1) {
-		seterr(r, rlen, "TLS: cannot check host %s", x->host);
+	} else if (SSL_set1_host(c->ssl, x->a.host) != 1 ||
+		   SSL_set_tlsext_host_name(c->ssl, x->a.host) != 1) {
+		seterr(r, rlen, "TLS: cannot check host %s", x->a.host);
 		return -1;
 	}
 	SSL_set_connect_state(c->ssl);
@@ -493,7 +535,7 @@ static int tls_step(struct xfwd *x, struct xconn *c)
 	ret = SSL_do_handshake(c->ssl);
 	if (ret == 1) {
 		c->st = C_OPEN;
-		log_debug("X relay to %s: connection %u: TLS %s", x->display,
+		log_debug("X relay to %s: connection %u: TLS %s", x->a.display,
 			  c->id, SSL_get_version(c->ssl));
 		return conn_pump(x, c);
 	}
@@ -523,11 +565,11 @@ static int tcp_done(struct xfwd *x, struct xconn *c)
 	    errno == ENOTCONN)
 		return 0;
 	if (e) {
-		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->a.host, x->a.port,
 		       strerror(e));
 		return conn_close(x, c, r, 1);
 	}
-	if (!x->tls) {
+	if (!x->a.tls) {
 		c->st = C_OPEN;
 		return conn_pump(x, c);
 	}
@@ -536,41 +578,29 @@ static int tcp_done(struct xfwd *x, struct xconn *c)
 	return tls_step(x, c);
 }
 
-/* Start connecting c to the thin client; failures close it. */
+/* Start connecting c to the thin client at the address resolved when the
+ * launch was accepted (dom0's own record of the display, never anything
+ * from the guest; no name lookup here); failures close it. */
 static int conn_start(struct xfwd *x, struct xconn *c)
 {
-	char r[MCD_MAX_REASON_LEN + 1], port[16];
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
+	char r[MCD_MAX_REASON_LEN + 1];
 	int one = 1, rc;
 
-	if (!x->port)
-		return conn_close(x, c, x->bad_display, 1);
-	snprintf(port, sizeof(port), "%u", x->port);
-	/* The host is dom0's own record of the display (an address or a
-	 * name from the launch request), never anything from the guest. */
-	rc = getaddrinfo(x->host, port, &hints, &ai);
-	if (rc != 0) {
-		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
-		       gai_strerror(rc));
-		return conn_close(x, c, r, 1);
-	}
-	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		       SOCK_CLOEXEC, ai->ai_protocol);
+	if (!x->a.port)
+		return conn_close(x, c, x->a.bad, 1);
+	c->fd = socket(x->a.sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		       SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		freeaddrinfo(ai);
-		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
-		       strerror(errno));
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->a.host,
+		       x->a.port, strerror(errno));
 		return conn_close(x, c, r, 1);
 	}
 	/* X is a request/reply protocol: small writes must not wait. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	rc = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
+	rc = connect(c->fd, (const struct sockaddr *)&x->a.sa, x->a.salen);
 	if (rc < 0 && errno != EINPROGRESS) {
-		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->host, x->port,
-		       strerror(errno));
+		seterr(r, sizeof(r), "cannot reach %s port %u: %s", x->a.host,
+		       x->a.port, strerror(errno));
 		return conn_close(x, c, r, 1);
 	}
 	c->st = C_CONNECTING;
@@ -678,7 +708,7 @@ int xfwd_message(struct xfwd *x, const struct mcd_msg *m, char *err,
 		/* The app's side went away: what it still had for the X
 		 * server no longer matters. */
 		log_debug("X relay to %s: agent closed connection %u%s%s",
-			  x->display, c->id, xm->reason[0] ? ": " : "",
+			  x->a.display, c->id, xm->reason[0] ? ": " : "",
 			  xm->reason);
 		conn_release(c);
 		return 0;

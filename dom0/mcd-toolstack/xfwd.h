@@ -31,6 +31,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "mcd_proto.h"
 
@@ -38,6 +39,22 @@
 #define XFWD_CA_DEFAULT "/etc/mcd/x11-ca.pem"
 
 struct xfwd;
+struct log_limit;
+
+/*
+ * The thin client's X server, resolved once when the launch is accepted:
+ * each X_OPEN then only connects, with no name lookup, so a guest cannot
+ * make dom0 wait for DNS, however many connections it opens.
+ */
+struct xfwd_addr {
+	char display[MCD_MAX_DISPLAY_LEN + 1];
+	char host[MCD_MAX_DISPLAY_LEN + 1]; /* for messages and TLS checks */
+	unsigned port;       /* 0: cannot be relayed (see bad) */
+	int tls;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char bad[MCD_MAX_REASON_LEN + 1]; /* why port is 0 */
+};
 
 /* How the relay reaches the agent: send one message, 0 or -1 (the
  * channel failed; the caller has already dealt with the session).  room,
@@ -54,10 +71,23 @@ struct xfwd_out {
 void xfwd_set_ca(const char *path);
 
 /*
- * A session's relay towards display ("host:N[.S]"); tls_port 0 for plain
- * X11 on TCP 6000 + N, else TLS on that port with the peer certificate
- * checked against the CA file and the host.  NULL when out of memory.
+ * Resolve display ("host:N[.S]"): tls_port 0 for plain X11 on TCP
+ * 6000 + N, else TLS on that port with the peer certificate checked
+ * against the CA file and the host.  0, or -1 with a one-line reason in
+ * err (also kept in a->bad, with a->port 0).  Blocks for the lookup: call
+ * it when a launch is accepted, never for what a guest sends.
  */
+int xfwd_resolve(const char *display, unsigned tls_port, struct xfwd_addr *a,
+		 char *err, size_t errlen);
+/*
+ * A session's relay towards the resolved address a (copied).  Warnings
+ * the guest can cause go through lim (the session's; NULL: the relay's
+ * own).  NULL when out of memory.
+ */
+struct xfwd *xfwd_new_addr(const struct xfwd_addr *a,
+			   const struct xfwd_out *out, struct log_limit *lim);
+/* xfwd_resolve and xfwd_new_addr in one (for tests); a display that does
+ * not resolve makes a relay that closes every connection with the reason. */
 struct xfwd *xfwd_new(const char *display, unsigned tls_port,
 		      const struct xfwd_out *out);
 /* Close every connection (without telling the agent) and free. */

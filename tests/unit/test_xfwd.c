@@ -709,6 +709,58 @@ static void test_tls_no_ca_file(void **state)
 	close(lfd);
 }
 
+/* A guest that opens X connections as fast as it can, to a display that
+ * refuses each one, must not flood the log: every refusal closes its
+ * connection, but the warnings stop after a burst (the limiter in log.c). */
+static void test_open_flood_log_bounded(void **state)
+{
+	char path[] = "/tmp/mcd-test-xfwd-log.XXXXXX";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	unsigned lines = 0, closes = 0;
+	struct xfwd *x;
+	FILE *f;
+	int ch;
+
+	(void)state;
+	assert_true(fd >= 0 && saved >= 0);
+	reset_sent();
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	x = xfwd_new(":0", 0, &out);
+	for (uint32_t id = 1; id <= 100000; id++) {
+		char err[200];
+
+		assert_int_equal(agent(x, MCD_MSG_X_OPEN, id, 0, NULL, 0, err,
+				       sizeof(err)), 0);
+		closes += nsent > 0 && sent[nsent - 1].type == MCD_MSG_X_CLOSE;
+		nsent = 0;
+	}
+	xfwd_free(x);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	assert_int_equal(closes, 100000);
+	f = fdopen(fd, "r");
+	assert_non_null(f);
+	rewind(f);
+	while ((ch = fgetc(f)) != EOF)
+		lines += ch == '\n';
+	rewind(f);
+	{
+		char line[512];
+		int noted = 0;
+
+		while (fgets(line, sizeof(line), f))
+			noted |= strstr(line, " log lines dropped") != NULL;
+		assert_true(noted);
+	}
+	fclose(f);
+	unlink(path);
+	/* The burst, a dropped-lines note or two: nowhere near 100,000. */
+	assert_true(lines >= 1);
+	assert_true(lines <= 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest rules[] = {
@@ -718,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_connection_limit),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_channel_failure),
+		cmocka_unit_test(test_open_flood_log_bounded),
 	};
 	const struct CMUnitTest tls[] = {
 		cmocka_unit_test(test_tls_right_ca),
