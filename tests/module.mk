@@ -218,3 +218,12 @@ UNIT_TESTS += $(O)/tests/unit/test_chan
 
 $(O)/tests/unit/test_chan: $(O)/tests/unit/test_chan.o $(CHAN_OBJ) $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
+
+# A control client that never reads its replies (tests/e2e/cases/25-control.sh).
+BINS += $(O)/tests/mcd-stuck-client
+
+$(O)/tests/e2e/stuck-client.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/mcd-stuck-client: $(O)/tests/e2e/stuck-client.o \
+		$(O)/dom0/mcd-toolstack/ctl.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)

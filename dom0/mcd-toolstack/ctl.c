@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,11 +22,6 @@ static int write_all(int fd, const void *buf, size_t n)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && errno == EAGAIN) {
-			/* Replies are small; a full buffer means a stuck CLI. */
-			usleep(1000);
-			continue;
-		}
 		if (w <= 0)
 			return -1;
 		p += w;
@@ -34,22 +30,90 @@ static int write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-int ctl_send(int fd, uint32_t type, const char *const *strs, unsigned n)
+/* One frame into buf (room for cap bytes); its length, or -1. */
+static long encode(char *buf, size_t cap, uint32_t type,
+		   const char *const *strs, unsigned n)
 {
-	char buf[8 + CTL_MAX_PAYLOAD];
 	uint32_t len = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		size_t l = strlen(strs[i]) + 1;
 
-		if (len + l > CTL_MAX_PAYLOAD)
+		if (len + l > CTL_MAX_PAYLOAD || 8 + len + l > cap)
 			return -1;
 		memcpy(buf + 8 + len, strs[i], l);
 		len += (uint32_t)l;
 	}
+	if (cap < 8)
+		return -1;
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &len, 4);
-	return write_all(fd, buf, 8 + len);
+	return 8 + (long)len;
+}
+
+int ctl_send(int fd, uint32_t type, const char *const *strs, unsigned n)
+{
+	char buf[8 + CTL_MAX_PAYLOAD];
+	long len = encode(buf, sizeof(buf), type, strs, n);
+	int rc = len < 0 ? -1 : write_all(fd, buf, (size_t)len);
+
+	/* A LAUNCH carries the X cookie and share passwords. */
+	explicit_bzero(buf, len < 0 ? sizeof(buf) : (size_t)len);
+	return rc;
+}
+
+int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
+		unsigned n)
+{
+	long len;
+
+	if (!q->buf && !(q->buf = malloc(CTL_TXQ_MAX)))
+		return -1;
+	if (q->off == q->len)
+		q->off = q->len = 0;
+	if (q->off > 0 && q->len > CTL_TXQ_MAX / 2) {
+		memmove(q->buf, q->buf + q->off, q->len - q->off);
+		q->len -= q->off;
+		q->off = 0;
+	}
+	len = encode(q->buf + q->len, CTL_TXQ_MAX - q->len, type, strs, n);
+	if (len < 0)
+		return -1;
+	q->len += (size_t)len;
+	return 0;
+}
+
+int ctl_txq_flush(int fd, struct ctl_txq *q)
+{
+	while (q->off < q->len) {
+		ssize_t w = send(fd, q->buf + q->off, q->len - q->off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (w <= 0)
+			return -1;
+		q->off += (size_t)w;
+	}
+	q->off = q->len = 0;
+	return 1;
+}
+
+size_t ctl_txq_pending(const struct ctl_txq *q)
+{
+	return q->len - q->off;
+}
+
+void ctl_txq_free(struct ctl_txq *q)
+{
+	if (q->buf) {
+		explicit_bzero(q->buf, CTL_TXQ_MAX);
+		free(q->buf);
+	}
+	q->buf = NULL;
+	q->off = q->len = 0;
 }
 
 int ctl_sendf(int fd, uint32_t type, const char *fmt, ...)

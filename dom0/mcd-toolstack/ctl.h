@@ -44,7 +44,32 @@ struct ctl_rx {
 	char buf[CTL_MAX_PAYLOAD];
 };
 
-/* Encode and send a frame of strings (blocking). Returns 0 or -1. */
+/*
+ * The service's replies to one client, queued and written as the socket
+ * takes them (on POLLOUT), so a client that stops reading never stalls
+ * the service.  Bounded: a client whose queue would pass CTL_TXQ_MAX is
+ * dropped by the caller.
+ */
+#define CTL_TXQ_MAX 65536
+
+struct ctl_txq {
+	char *buf;            /* CTL_TXQ_MAX bytes, allocated on first use */
+	size_t off, len;      /* bytes [off, len) wait to be written */
+};
+
+/* Queue one frame.  0, or -1 if it does not fit (or out of memory). */
+int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
+		unsigned n);
+/* Write what the socket takes now, never waiting.  1 when the queue is
+ * empty, 0 when bytes remain (poll for POLLOUT), -1 if the peer is gone. */
+int ctl_txq_flush(int fd, struct ctl_txq *q);
+/* Bytes waiting. */
+size_t ctl_txq_pending(const struct ctl_txq *q);
+/* Wipe and free the queue's buffer. */
+void ctl_txq_free(struct ctl_txq *q);
+
+/* Encode and send a frame of strings.  Returns 0 or -1 (also when a
+ * non-blocking socket is full: nobody waits for a reader). */
 int ctl_send(int fd, uint32_t type, const char *const *strs, unsigned n);
 /* Send a one-string frame with printf formatting. */
 int ctl_sendf(int fd, uint32_t type, const char *fmt, ...)

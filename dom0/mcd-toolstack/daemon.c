@@ -223,13 +223,9 @@ static void jobs_done(struct daemon *d)
 
 /* ---- control clients ---- */
 
-static void client_close(struct client *c)
+/* The client no longer waits on its session. */
+static void client_detach(struct client *c)
 {
-	if (c->dead)
-		return;
-	c->dead = 1;
-	close(c->fd);
-	c->fd = -1;
 	if (c->s) {
 		if (c->s->waiter == c)
 			c->s->waiter = NULL;
@@ -239,14 +235,71 @@ static void client_close(struct client *c)
 	}
 }
 
+static void client_close(struct client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	close(c->fd);
+	c->fd = -1;
+	ctl_txq_free(&c->txq);
+	client_detach(c);
+}
+
+/* Write what the socket takes; close once the last reply is out or the
+ * client is gone. */
+static void client_flush(struct client *c)
+{
+	int r;
+
+	if (c->dead)
+		return;
+	r = ctl_txq_flush(c->fd, &c->txq);
+	if (r < 0 || (r > 0 && c->closing))
+		client_close(c);
+}
+
+/* Queue a frame for c.  A client that lets CTL_TXQ_MAX bytes of replies
+ * pile up is dropped: the service never waits for a reader. */
+static void client_queue(struct client *c, uint32_t type,
+			 const char *const *strs, unsigned n)
+{
+	if (c->dead)
+		return;
+	if (ctl_txq_put(&c->txq, type, strs, n) < 0) {
+		log_warnx("control client%s%s does not read its replies (%zu bytes waiting): dropping it",
+			  c->s ? " of session " : "", c->s ? c->s->sid : "",
+			  ctl_txq_pending(&c->txq));
+		client_close(c);
+		return;
+	}
+	client_flush(c);
+}
+
+/* What loop() polls a client for: its requests, and room for replies. */
+static short client_events(const struct client *c)
+{
+	short ev = c->closing ? 0 : POLLIN;
+
+	return ctl_txq_pending(&c->txq) ? ev | POLLOUT : ev;
+}
+
+/* The last frame to c: it is written before the connection closes. */
+static void client_last(struct client *c, uint32_t type,
+			const char *const *strs, unsigned n)
+{
+	if (c->dead || c->closing)
+		return;
+	client_detach(c);
+	c->closing = 1;
+	client_queue(c, type, strs, n);
+}
+
 void client_reply(struct daemon *d, struct client *c, uint32_t type,
 		  const char *const *strs, unsigned n)
 {
 	(void)d;
-	if (c->dead)
-		return;
-	ctl_send(c->fd, type, strs, n);
-	client_close(c);
+	client_last(c, type, strs, n);
 }
 
 void client_progress(struct client *c, const char *fmt, ...)
@@ -255,12 +308,12 @@ void client_progress(struct client *c, const char *fmt, ...)
 	const char *s = line;
 	va_list ap;
 
-	if (c->dead)
+	if (c->dead || c->closing)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ctl_send(c->fd, CTL_PROGRESS, &s, 1);
+	client_queue(c, CTL_PROGRESS, &s, 1);
 }
 
 static void reply_error(struct client *c, const char *fmt, ...)
@@ -274,8 +327,7 @@ static void reply_error(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ctl_send(c->fd, CTL_ERROR, &s, 1);
-	client_close(c);
+	client_last(c, CTL_ERROR, &s, 1);
 }
 
 int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
@@ -628,9 +680,15 @@ static void handle_end(struct daemon *d, struct client *c,
 
 static void client_readable(struct daemon *d, struct client *c)
 {
-	struct ctl_msg *m = malloc(sizeof(*m));
+	struct ctl_msg *m;
 	int r;
 
+	/* Room for queued replies, or the client went away. */
+	if (ctl_txq_pending(&c->txq))
+		client_flush(c);
+	if (c->dead || c->closing)
+		return;
+	m = malloc(sizeof(*m));
 	if (!m)
 		fatal("out of memory");
 	r = ctl_rx_read(c->fd, &c->rx, m);
@@ -913,7 +971,7 @@ static void loop(struct daemon *d)
 		for (struct client *c = d->clients; c && n < MAX_POLL; c = c->next) {
 			if (c->dead)
 				continue;
-			pfd[n] = (struct pollfd){ c->fd, POLLIN, 0 };
+			pfd[n] = (struct pollfd){ c->fd, client_events(c), 0 };
 			who[n] = c;
 			kind[n++] = 3;
 		}

@@ -89,6 +89,8 @@ struct client {
 	int fd;
 	int dead;
 	struct ctl_rx rx;
+	struct ctl_txq txq;     /* replies not yet written (never waited on) */
+	int closing;            /* final reply queued: close once it is out */
 	struct session *s;      /* the session this client waits on */
 };
 

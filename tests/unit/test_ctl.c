@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,94 @@ static void test_quote_argv_truncates(void **state)
 	assert_memory_equal(out, "/usr/bin/app", 12);
 }
 
+/* A service-side socket whose reader stopped reading: small send buffer,
+ * nothing read on the other end. */
+static void stuck_pair(int sv[2])
+{
+	int small = 4096;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "ctl_send waited for a reader that never reads\n";
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(1);
+}
+
+/* The service never waits for a client: a full socket fails the send. */
+static void test_send_never_waits(void **state)
+{
+	char line[900];
+	const char *s = line;
+	int sv[2], failed = 0;
+
+	(void)state;
+	stuck_pair(sv);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\0';
+	signal(SIGALRM, on_alarm);
+	alarm(5);
+	for (int i = 0; i < 1000 && !failed; i++)
+		failed = ctl_send(sv[0], CTL_PROGRESS, &s, 1) < 0;
+	alarm(0);
+	assert_true(failed);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Replies to a client that does not read queue up to CTL_TXQ_MAX, without
+ * waiting; past that the queue refuses; once the client reads, every
+ * queued frame arrives whole and in order. */
+static void test_reply_queue(void **state)
+{
+	struct ctl_txq q = { 0 };
+	struct ctl_msg *m = malloc(sizeof(*m));
+	char line[1000];
+	const char *s = line;
+	int sv[2], queued = 0, rc;
+
+	(void)state;
+	assert_non_null(m);
+	stuck_pair(sv);
+	for (;;) {
+		snprintf(line, sizeof(line), "line %d %0900d", queued, 0);
+		if (ctl_txq_put(&q, CTL_PROGRESS, &s, 1) < 0)
+			break;
+		queued++;
+		rc = ctl_txq_flush(sv[0], &q);
+		assert_true(rc >= 0);
+		assert_true(ctl_txq_pending(&q) <= CTL_TXQ_MAX);
+		assert_true(queued < 10000);
+	}
+	/* More than the socket took, and no more than the bound. */
+	assert_true(ctl_txq_pending(&q) > 0);
+	assert_true(queued * 918 > CTL_TXQ_MAX);
+	assert_int_equal(ctl_txq_flush(sv[0], &q), 0);
+	fcntl(sv[1], F_SETFL, 0);
+	for (int i = 0; i < queued; i++) {
+		char want[32];
+
+		/* Each read makes room: the queue writes on. */
+		assert_true(ctl_txq_flush(sv[0], &q) >= 0);
+		assert_int_equal(ctl_recv(sv[1], m), 0);
+		snprintf(want, sizeof(want), "line %d ", i);
+		assert_int_equal(m->type, CTL_PROGRESS);
+		assert_int_equal(strncmp(m->str[0], want, strlen(want)), 0);
+	}
+	assert_int_equal(ctl_txq_pending(&q), 0);
+	/* The peer gone: -1, not a wait. */
+	assert_int_equal(ctl_txq_put(&q, CTL_DONE, &s, 1), 0);
+	close(sv[1]);
+	assert_int_equal(ctl_txq_flush(sv[0], &q), -1);
+	ctl_txq_free(&q);
+	close(sv[0]);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +323,8 @@ int main(void)
 		cmocka_unit_test(test_unterminated_refused),
 		cmocka_unit_test(test_too_many_strings_refused),
 		cmocka_unit_test(test_peer_credentials),
+		cmocka_unit_test(test_send_never_waits),
+		cmocka_unit_test(test_reply_queue),
 		cmocka_unit_test(test_quote_argv),
 		cmocka_unit_test(test_quote_argv_truncates),
 	};
