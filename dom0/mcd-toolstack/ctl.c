@@ -178,8 +178,12 @@ int ctl_rx_read(int fd, struct ctl_rx *rx, struct ctl_msg *m)
 				return -1;
 		}
 		if (rx->have >= 8 && rx->have == 8 + rx->len) {
+			int rc = split(m, rx->type, rx->buf, rx->len);
+
+			/* A LAUNCH's secrets live on only in m. */
+			explicit_bzero(rx->buf, rx->len);
 			rx->have = 0;
-			return split(m, rx->type, rx->buf, rx->len) < 0 ? -1 : 1;
+			return rc < 0 ? -1 : 1;
 		}
 	}
 }
@@ -205,11 +209,14 @@ int ctl_recv(int fd, struct ctl_msg *m)
 {
 	static char buf[CTL_MAX_PAYLOAD];
 	uint32_t hdr[2];
+	int rc;
 
 	if (read_all(fd, hdr, 8) < 0 || hdr[1] > CTL_MAX_PAYLOAD ||
 	    read_all(fd, buf, hdr[1]) < 0)
 		return -1;
-	return split(m, hdr[0], buf, hdr[1]);
+	rc = split(m, hdr[0], buf, hdr[1]);
+	explicit_bzero(buf, hdr[1]);
+	return rc;
 }
 
 static int make_addr(const char *path, struct sockaddr_un *sa)

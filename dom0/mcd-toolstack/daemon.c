@@ -547,6 +547,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 	struct session *s;
 	unsigned long wait;
 	unsigned argc, first = 4;
+	int n;
 
 	if (m->nstr < 5)
 		return reply_error(c, "launch: template, user, display and program are required");
@@ -586,7 +587,10 @@ static void launch_checked(struct daemon *d, struct client *c,
 	probe.u.launch.argc = argc;
 	for (unsigned i = 0; i < argc; i++)
 		probe.u.launch.argv[i] = argv[i];
-	if (mcd_encode(&probe, frame, sizeof(frame)) < 0)
+	n = mcd_encode(&probe, frame, sizeof(frame));
+	/* The probe holds the cookie and the passwords too. */
+	explicit_bzero(frame, sizeof(frame));
+	if (n < 0)
 		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
 				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
 	if (o->volume && volume_free(d, m->str[1], err, sizeof(err)) < 0)
@@ -648,7 +652,7 @@ static void handle_launch(struct daemon *d, struct client *c,
 
 	launchopt_init(&opt);
 	launch_checked(d, c, m, &opt);
-	launchopt_wipe_secrets(&opt);
+	launchopt_forget(&opt);
 }
 
 static struct session *find_session(struct daemon *d, const char *sid)
@@ -710,6 +714,8 @@ static void client_readable(struct daemon *d, struct client *c)
 	} else if (r > 0) {
 		reply_error(c, "unknown request %u", m->type);
 	}
+	/* A LAUNCH's cookie and passwords are in the session now, or gone. */
+	explicit_bzero(m, sizeof(*m));
 	free(m);
 }
 
@@ -1087,6 +1093,10 @@ int daemon_main(const char *socket_path, const char *template_dir,
 		close(fd);
 	}
 	write_pidfile(socket_path);
+	/* The service holds X cookies and share passwords: no core files,
+	 * no dumps, no ptrace by anyone without CAP_SYS_PTRACE. */
+	if (launchopt_no_core_dumps() < 0)
+		fatal("cannot turn off core dumps");
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 void launchopt_init(struct launch_opt *o)
 {
@@ -168,6 +170,21 @@ void launchopt_wipe_secrets(struct launch_opt *o)
 	for (unsigned i = 0; i < o->nshares; i++)
 		OPENSSL_cleanse(o->share[i].password,
 				sizeof(o->share[i].password));
+}
+
+void launchopt_forget(struct launch_opt *o)
+{
+	explicit_bzero(o, sizeof(*o));
+	launchopt_init(o);
+}
+
+int launchopt_no_core_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return -1;
+	return setrlimit(RLIMIT_CORE, &none);
 }
 
 /* ---- CLI side ---- */

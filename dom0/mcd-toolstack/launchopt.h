@@ -56,6 +56,13 @@ void launchopt_to_launch(const struct launch_opt *o, struct mcd_launch *l);
 const char *launchopt_xmode(const struct launch_opt *o);
 /* Forget the secrets (cookie, passwords) once they were sent. */
 void launchopt_wipe_secrets(struct launch_opt *o);
+/* Wipe every byte of o (a launch that is over or failed), then the
+ * defaults again. */
+void launchopt_forget(struct launch_opt *o);
+/* For a process that holds a cookie or a password: not dumpable (no
+ * core file, no ptrace or /proc/PID/mem by others) and RLIMIT_CORE 0.
+ * 0, or -1 with errno. */
+int launchopt_no_core_dumps(void);
 
 /*
  * CLI side: turn command-line values into option strings.  Secrets come

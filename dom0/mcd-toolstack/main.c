@@ -232,6 +232,9 @@ static int cmd_launch(int argc, char **argv)
 	int json = 0, volume = 0, o, rc;
 	unsigned n = 0;
 
+	/* The cookie and passwords are read below: no core file of them. */
+	if (launchopt_no_core_dumps() < 0)
+		log_warn("cannot turn off core dumps");
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "+t:u:d:", opts, NULL)) != -1) {
 		switch (o) {

@@ -102,6 +102,8 @@ void session_free(struct daemon *d, struct session *s)
 			free(*a);
 		free(s->argv);
 	}
+	/* A session that failed before its LAUNCH still holds the secrets. */
+	launchopt_forget(&s->opt);
 	if (s->waiter)
 		s->waiter->s = NULL;
 	if (s->end_waiter)
@@ -175,13 +177,15 @@ void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
 static int send_msg(struct daemon *d, struct session *s, struct mcd_msg *m)
 {
 	uint8_t buf[MCD_MAX_FRAME];
-	int n = mcd_encode(m, buf, sizeof(buf));
+	int n = mcd_encode(m, buf, sizeof(buf)), rc;
 
 	if (n < 0) {
 		session_fail(d, s, "cannot encode %s", mcd_msg_name(m->type));
 		return -1;
 	}
-	if (mcd_chan_send(s->chan, buf, (size_t)n) < 0) {
+	rc = mcd_chan_send(s->chan, buf, (size_t)n);
+	explicit_bzero(buf, (size_t)n); /* a LAUNCH2 holds the secrets */
+	if (rc < 0) {
 		session_fail(d, s, "agent did not take %s", mcd_msg_name(m->type));
 		return -1;
 	}

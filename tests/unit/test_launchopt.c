@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -159,12 +161,56 @@ static void test_cli_share(void **state)
 	rmdir(dir);
 }
 
+/* Nothing of a secret is left in a launch's options once they are
+ * forgotten: not the cookie, not a password, anywhere in the struct. */
+static int has_bytes(const void *mem, size_t n, const char *needle)
+{
+	return memmem(mem, n, needle, strlen(needle)) != NULL;
+}
+
+static void test_forget_leaves_nothing(void **state)
+{
+	struct launch_opt o;
+	char err[200];
+
+	(void)state;
+	launchopt_init(&o);
+	assert_int_equal(launchopt_apply(&o, "xcookie=0123456789abcdef0123456789abcdef",
+					 err, sizeof(err)), 0);
+	assert_int_equal(launchopt_apply(&o, "share=cifs|//h/s|docs|bob|Sw0rdfish!",
+					 err, sizeof(err)), 0);
+	/* A refused share must not leave its password behind either. */
+	assert_int_equal(launchopt_apply(&o, "share=cifs|//h/s|docs|bob|Tr0ut!",
+					 err, sizeof(err)), -1);
+	launchopt_forget(&o);
+	assert_false(has_bytes(&o, sizeof(o), "0123456789abcdef"));
+	assert_false(has_bytes(&o, sizeof(o), "Sw0rdfish!"));
+	assert_false(has_bytes(&o, sizeof(o), "Tr0ut!"));
+	assert_int_equal(o.nshares, 0);
+}
+
+/* A process holding secrets can be neither dumped nor traced by others,
+ * and writes no core file. */
+static void test_no_core_dumps(void **state)
+{
+	struct rlimit rl;
+
+	(void)state;
+	assert_int_equal(launchopt_no_core_dumps(), 0);
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+	assert_int_equal(getrlimit(RLIMIT_CORE, &rl), 0);
+	assert_int_equal(rl.rlim_cur, 0);
+	assert_int_equal(rl.rlim_max, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_x),
 		cmocka_unit_test(test_is_option),
 		cmocka_unit_test(test_shares),
+		cmocka_unit_test(test_forget_leaves_nothing),
+		cmocka_unit_test(test_no_core_dumps),
 		cmocka_unit_test(test_cli_xauth),
 		cmocka_unit_test(test_cli_share),
 	};
