@@ -31,6 +31,7 @@
  * connections (up to MCD_MAX_X_CONNS). */
 #define MAX_POLL 4096
 #define WATCH_RELEASE "release"
+#define WATCH_SESSIONS "sessions"
 
 long now_ms(void)
 {
@@ -926,18 +927,57 @@ static void on_term(int sig)
 	got_term = 1;
 }
 
+/* Is path /mcd/sessions itself or one session's node (not a key in it)? */
+static int sessions_node(const char *path)
+{
+	size_t l = strlen(MCD_XS_SESSIONS);
+
+	if (strncmp(path, MCD_XS_SESSIONS, l) != 0)
+		return 0;
+	return path[l] == '\0' || (path[l] == '/' && !strchr(path + l + 1, '/'));
+}
+
+/* An admin removed session records (xenstore-rm): those sessions end, or
+ * their domains would run on unlisted until someone ended them by id.
+ * Nothing is written back: the record stays gone. */
+static void check_records(struct daemon *d)
+{
+	for (struct session *s = d->sessions, *next; s; s = next) {
+		char path[128];
+		unsigned len;
+		char *v;
+
+		next = s->next;
+		if (!s->recorded || s->pool || s->st == S_DESTROYING)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", MCD_XS_SESSIONS, s->sid);
+		v = xs_read(d->xs, XBT_NULL, path, &len);
+		if (v || errno != ENOENT) {
+			free(v);
+			continue;
+		}
+		log_warnx("session %s: its record %s was removed from XenStore: ending the session",
+			  s->sid, path);
+		s->recorded = 0;
+		session_end(d, s);
+	}
+}
+
 static void check_domains(struct daemon *d)
 {
 	char **w;
-	unsigned n;
-	int release = 0;
+	int release = 0, records = 0;
 
 	while ((w = xs_check_watch(d->xs)) != NULL) {
 		if (strcmp(w[XS_WATCH_TOKEN], WATCH_RELEASE) == 0)
 			release = 1;
+		else if (strcmp(w[XS_WATCH_TOKEN], WATCH_SESSIONS) == 0 &&
+			 sessions_node(w[XS_WATCH_PATH]))
+			records = 1;
 		free(w);
 	}
-	(void)n;
+	if (records)
+		check_records(d);
 	if (!release)
 		return;
 	for (struct session *s = d->sessions, *next; s; s = next) {
@@ -1113,6 +1153,8 @@ int daemon_main(const char *socket_path, const char *template_dir,
 		fatalx("cannot prepare %s in XenStore", MCD_XS_ROOT);
 	if (!xs_watch(d.xs, "@releaseDomain", WATCH_RELEASE))
 		fatal("cannot watch @releaseDomain");
+	if (!xs_watch(d.xs, MCD_XS_SESSIONS, WATCH_SESSIONS))
+		fatal("cannot watch %s", MCD_XS_SESSIONS);
 	recover(&d);
 	d.listen_fd = ctl_listen(socket_path);
 	if (d.listen_fd < 0)

@@ -21,6 +21,7 @@
 #include "launchopt.h"
 #include "ctl.h"
 #include "daemon.h"
+#include "domain.h"
 #include "xfwd.h"
 #include "log.h"
 #include "mcd_proto.h"
@@ -363,30 +364,78 @@ static int parse_json_flag(const struct cmd *c, int argc, char **argv,
 	return 0;
 }
 
+/* sessions --all: MCD domains that no record owns. */
+struct orphans {
+	struct xs_handle *xs;
+	int json;
+	unsigned k;            /* JSON objects printed so far */
+};
+
+static void list_orphan(uint32_t domid, const char *name, void *arg)
+{
+	struct orphans *o = arg;
+	const char *sid = name + strlen(MCD_DOMAIN_PREFIX);
+	struct store_rec r;
+
+	if ((store_read(o->xs, MCD_XS_SESSIONS, sid, &r) == 0 ||
+	     store_read(o->xs, MCD_XS_POOL, sid, &r) == 0) &&
+	    (r.domid < 0 || r.domid == (int)domid))
+		return;
+	if (o->json) {
+		printf("%s{\"session\":", o->k++ ? "," : "");
+		json_str(mcd_valid_session_id(sid) ? sid : "");
+		printf(",\"domid\":%u,\"domain_name\":", domid);
+		json_str(name);
+		printf(",\"state\":\"orphan\"}");
+	} else {
+		printf("%-16s %5u %-12s %-10s %-16s %-10s %s\n",
+		       mcd_valid_session_id(sid) ? sid : "-", domid, "-", "-", "-",
+		       "orphan", name);
+	}
+}
+
 static int cmd_sessions(int argc, char **argv)
 {
 	struct xs_handle *xs;
+	struct mcd_xen *xen = NULL;
 	unsigned n;
 	char **ids;
-	int json, rc = parse_json_flag(find_cmd("sessions"), argc, argv, &json, 0, NULL);
+	char *av[4] = { argv[0] };
+	int json, all = 0, rc, ac = 1;
+	unsigned printed = 0;
 
+	/* --all is this command's own flag; the rest as for every listing. */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = 1;
+		else if (ac < 3)
+			av[ac++] = argv[i];
+		else
+			return usage_error(find_cmd("sessions"), "too many arguments");
+	}
+	rc = parse_json_flag(find_cmd("sessions"), ac, av, &json, 0, NULL);
 	if (rc)
 		return rc;
+	if (all && xen_open(&xen) < 0)
+		return 1; /* xen_open said why */
 	xs = open_store();
-	if (!xs)
+	if (!xs) {
+		if (xen)
+			xen_close(xen);
 		return 1;
+	}
 	ids = store_list(xs, MCD_XS_SESSIONS, &n);
 	if (json)
 		putchar('[');
 	else
 		printf("%-16s %5s %-12s %-10s %-16s %-10s %s\n", "SESSION", "DOMID",
 		       "TEMPLATE", "USER", "DISPLAY", "STATE", "COMMAND");
-	for (unsigned i = 0, k = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct store_rec r;
 
 		if (store_read(xs, MCD_XS_SESSIONS, ids[i], &r) == 0) {
 			if (json) {
-				if (k++)
+				if (printed++)
 					putchar(',');
 				json_rec(&r);
 			} else {
@@ -396,6 +445,12 @@ static int cmd_sessions(int argc, char **argv)
 			}
 		}
 		free(ids[i]);
+	}
+	if (all) {
+		struct orphans o = { xs, json, printed };
+
+		domain_list_prefixed(xen, MCD_DOMAIN_PREFIX, list_orphan, &o);
+		xen_close(xen);
 	}
 	if (json)
 		printf("]\n");
@@ -597,8 +652,11 @@ static const struct cmd cmds[] = {
 	  "reaches the thin client's X server over TLS; --volume attaches the "
 	  "user's persistent volume as their home; --share mounts an nfs or "
 	  "cifs share under it (the password from a file)" },
-	{ "sessions", cmd_sessions, "sessions [--json]",
-	  "list the sessions recorded in XenStore" },
+	{ "sessions", cmd_sessions, "sessions [--all] [--json]",
+	  "list the sessions recorded in XenStore; --all adds MCD domains "
+	  "(mcd-*) that no record owns, as state orphan: left by a service "
+	  "that died before recording them or whose record was removed while "
+	  "it was down (a starting service destroys them; so does xl destroy)" },
 	{ "show", cmd_show, "show SESSION [--json]", "show one session" },
 	{ "end", cmd_end, "end SESSION",
 	  "stop the session's app, destroy its domain and remove its records" },
