@@ -163,8 +163,10 @@ void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->error, sizeof(s->error), fmt, ap);
 	va_end(ap);
-	log_limit_warnx(&s->loglim, "session %s (domain %d): %s", s->sid,
-			s->domid, s->error);
+	/* Once per session (it ends the session): never dropped, and after
+	 * the count of what the limiter held back. */
+	log_limit_flush(&s->loglim);
+	log_warnx("session %s (domain %d): %s", s->sid, s->domid, s->error);
 	rec_set(d, s, MCD_XS_K_ERROR, s->error);
 	if (s->waiter) {
 		const char *e = s->error;
