@@ -374,6 +374,9 @@ static int flush(struct mcd_chan *c)
 			return -1;
 		if (w == 0)
 			break;
+		/* A LAUNCH2 carries the cookie and share passwords: what the
+		 * peer took is gone from here too. */
+		explicit_bzero(c->q + c->q_off, (size_t)w);
 		c->q_off += (size_t)w;
 		c->q_len -= (size_t)w;
 	}
@@ -390,7 +393,10 @@ static int enqueue(struct mcd_chan *c, const uint8_t *p, size_t n)
 	if (c->q_off + c->q_len + n > c->q_cap) {
 		/* Move what is left to the front first; grow only if that
 		 * is not enough. */
+		/* The moved bytes' old place is wiped (secrets, above). */
 		memmove(c->q, c->q + c->q_off, c->q_len);
+		if (c->q_off)
+			explicit_bzero(c->q + c->q_len, c->q_off);
 		c->q_off = 0;
 		if (c->q_len + n > c->q_cap) {
 			size_t cap = c->q_cap ? c->q_cap : MCD_MAX_FRAME;
@@ -400,9 +406,15 @@ static int enqueue(struct mcd_chan *c, const uint8_t *p, size_t n)
 				cap *= 2;
 			if (cap > MCD_CHAN_QUEUE_MAX)
 				cap = MCD_CHAN_QUEUE_MAX;
-			q = realloc(c->q, cap);
+			/* Not realloc: the old block is wiped before it goes. */
+			q = malloc(cap);
 			if (!q)
 				return -1;
+			if (c->q) {
+				memcpy(q, c->q, c->q_len);
+				explicit_bzero(c->q, c->q_cap);
+				free(c->q);
+			}
 			c->q = q;
 			c->q_cap = cap;
 		}
@@ -495,6 +507,8 @@ void mcd_chan_close(struct mcd_chan *c)
 	if (!c)
 		return;
 	c->ops->close(c);
+	if (c->q)
+		explicit_bzero(c->q, c->q_cap);
 	free(c->q);
 	free(c);
 }
