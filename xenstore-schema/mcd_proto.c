@@ -49,7 +49,38 @@ static const struct msg_rule rules[] = {
 	{ MCD_MSG_X_ACK, "X_ACK", 2, BOTH, 8, 8, 8 },
 	{ MCD_MSG_X_CLOSE, "X_CLOSE", 2, BOTH, 4, 5,
 	  4 + MCD_MAX_REASON_LEN + 1 },
+	/* Version 0: inside dom0 only, never negotiated with a guest. */
+	{ MCD_MSG_W_XCONF, "W_XCONF", 0, MCD_DIR_TO_WORKER, 8, 8 + 3 + 2 + 2,
+	  8 + MCD_MAX_DISPLAY_LEN + 1 + 2 * (MCD_MAX_HOST_LEN + 1) },
+	{ MCD_MSG_W_XNOTE, "W_XNOTE", 0, MCD_DIR_FROM_WORKER, 4, 5,
+	  4 + MCD_MAX_REASON_LEN + 1 },
 };
+
+static int is_x(uint32_t type)
+{
+	return type >= MCD_MSG_X_OPEN && type <= MCD_MSG_X_CLOSE;
+}
+
+/* The worker's directions carry the guest's messages but X_*: which rule
+ * direction a frame travelling `from` stands for. */
+static unsigned rule_dir(uint32_t type, enum mcd_dir from)
+{
+	if (from == MCD_DIR_TO_WORKER && !is_x(type))
+		return MCD_DIR_TO_GUEST | MCD_DIR_TO_WORKER;
+	if (from == MCD_DIR_FROM_WORKER && !is_x(type))
+		return MCD_DIR_TO_DOM0 | MCD_DIR_FROM_WORKER;
+	return from;
+}
+
+/* Where the frame comes from as far as its payload rules go. */
+static enum mcd_dir payload_dir(enum mcd_dir from)
+{
+	if (from == MCD_DIR_TO_WORKER)
+		return MCD_DIR_TO_GUEST;
+	if (from == MCD_DIR_FROM_WORKER)
+		return MCD_DIR_TO_DOM0;
+	return from;
+}
 
 static const struct msg_rule *rule_for(uint32_t type)
 {
@@ -599,13 +630,17 @@ int mcd_check_header(const struct mcd_hdr *h, enum mcd_dir from, char *err,
 {
 	const struct msg_rule *r = rule_for(h->type);
 
-	if (from != MCD_DIR_TO_GUEST && from != MCD_DIR_TO_DOM0)
+	if (from != MCD_DIR_TO_GUEST && from != MCD_DIR_TO_DOM0 &&
+	    from != MCD_DIR_TO_WORKER && from != MCD_DIR_FROM_WORKER)
 		return fail(err, errlen, "bad direction %d", (int)from);
 	if (!r)
 		return fail(err, errlen, "unknown message type 0x%x", h->type);
-	if (!(r->dirs & from))
+	if (!(r->dirs & rule_dir(h->type, from)))
 		return fail(err, errlen, "%s may not be sent %s", r->name,
-			    from == MCD_DIR_TO_DOM0 ? "by a guest" : "by dom0");
+			    from == MCD_DIR_TO_DOM0 ? "by a guest"
+			    : from == MCD_DIR_TO_GUEST ? "by dom0"
+			    : from == MCD_DIR_TO_WORKER ? "to a worker"
+			    : "by a worker");
 	if (h->len < r->min_len || h->len > r->max_len)
 		return fail(err, errlen, "%s: length %u outside %u..%u", r->name,
 			    h->len, r->min_len, r->max_len);
@@ -632,7 +667,37 @@ int mcd_decode(uint32_t type, enum mcd_dir from, const uint8_t *payload,
 
 	switch (type) {
 	case MCD_MSG_HELLO:
-		rc = decode_hello(payload, from, &out->u.hello, err, errlen);
+		rc = decode_hello(payload, payload_dir(from), &out->u.hello,
+				  err, errlen);
+		break;
+	case MCD_MSG_W_XCONF: {
+		struct mcd_wxconf *w = &out->u.wxconf;
+
+		w->port = get_u32(payload);
+		w->tls = get_u32(payload + 4);
+		w->display = next_str(&c, MCD_MAX_DISPLAY_LEN);
+		w->host = next_str(&c, MCD_MAX_HOST_LEN);
+		w->addr = next_str(&c, MCD_MAX_HOST_LEN);
+		if (w->port == 0 || w->port > 65535 || w->tls > 1)
+			rc = fail(err, errlen, "W_XCONF: bad port %u/%u", w->port,
+				  w->tls);
+		else if (!w->display || !mcd_valid_display(w->display))
+			rc = fail(err, errlen, "W_XCONF: bad display");
+		else if (!w->host || !w->host[0] || !mcd_valid_reason(w->host) ||
+			 !w->addr || !w->addr[0] || !mcd_valid_reason(w->addr))
+			rc = fail(err, errlen, "W_XCONF: bad host or address");
+		break;
+	}
+	case MCD_MSG_W_XNOTE:
+		out->u.wxnote.kind = get_u32(payload);
+		out->u.wxnote.text = next_str(&c, MCD_MAX_REASON_LEN);
+		if (out->u.wxnote.kind == 0 ||
+		    out->u.wxnote.kind > MCD_WX_KIND_MAX)
+			rc = fail(err, errlen, "W_XNOTE: unknown kind %u",
+				  out->u.wxnote.kind);
+		else if (!out->u.wxnote.text ||
+			 !mcd_valid_reason(out->u.wxnote.text))
+			rc = fail(err, errlen, "W_XNOTE: bad text");
 		break;
 	case MCD_MSG_LAUNCH:
 	case MCD_MSG_LAUNCH2:
@@ -874,6 +939,17 @@ static void encode_payload(const struct mcd_msg *m, struct out *o)
 		out_u32(o, m->u.x.conn);
 		out_str(o, m->u.x.reason);
 		break;
+	case MCD_MSG_W_XCONF:
+		out_u32(o, m->u.wxconf.port);
+		out_u32(o, m->u.wxconf.tls);
+		out_str(o, m->u.wxconf.display);
+		out_str(o, m->u.wxconf.host);
+		out_str(o, m->u.wxconf.addr);
+		break;
+	case MCD_MSG_W_XNOTE:
+		out_u32(o, m->u.wxnote.kind);
+		out_str(o, m->u.wxnote.text);
+		break;
 	default:
 		o->overflow = 1;
 	}
@@ -896,6 +972,10 @@ int mcd_encode(const struct mcd_msg *msg, uint8_t *buf, size_t cap)
 	if (msg->type == MCD_MSG_HELLO)
 		from = msg->u.hello.role == MCD_ROLE_DOM0 ? MCD_DIR_TO_GUEST
 							  : MCD_DIR_TO_DOM0;
+	else if (msg->type == MCD_MSG_W_XCONF)
+		from = MCD_DIR_TO_WORKER;
+	else if (msg->type == MCD_MSG_W_XNOTE)
+		from = MCD_DIR_FROM_WORKER;
 	else
 		from = msg->type < MCD_MSG_STATUS ? MCD_DIR_TO_GUEST
 						  : MCD_DIR_TO_DOM0;

@@ -38,6 +38,14 @@
  * That bounds every buffer without ever blocking the channel, so a slow
  * X server cannot stall control messages.
  *
+ * Inside dom0 (never on a vchan): the service runs each session's
+ * guest-facing side in an unprivileged worker process (dom0/mcd-toolstack/
+ * worker.h).  The service and its worker speak this same format over a
+ * socketpair: the worker passes the agent's frames on unchanged once they
+ * decoded, keeps the X relay (X_*) to itself, and the two add two
+ * frames of their own, W_XCONF and W_XNOTE, with directions of their own
+ * (MCD_DIR_TO_WORKER, MCD_DIR_FROM_WORKER) that no guest can use.
+ *
  * After a reconnect (dom0 service restarted) the agent's STATUS tells dom0
  * what happened while nobody was listening (still running, or exited).
  *
@@ -101,6 +109,11 @@ _Static_assert(sizeof(struct mcd_hdr) == MCD_HDR_LEN, "wire header is 8 bytes");
 enum mcd_dir {
 	MCD_DIR_TO_GUEST = 1, /* dom0 -> agent */
 	MCD_DIR_TO_DOM0 = 2,  /* agent -> dom0 */
+	/* Inside dom0 only.  TO_WORKER carries what dom0 sends the agent
+	 * (but X_*) plus W_XCONF; FROM_WORKER what the agent sends dom0
+	 * (but X_*) plus W_XNOTE. */
+	MCD_DIR_TO_WORKER = 4,   /* service -> session worker */
+	MCD_DIR_FROM_WORKER = 8, /* session worker -> service */
 };
 
 enum mcd_msg_type {
@@ -137,7 +150,28 @@ enum mcd_msg_type {
 	MCD_MSG_X_ACK = 0x32,   /* u32 conn, u32 bytes written (1..window) */
 	MCD_MSG_X_CLOSE = 0x33, /* u32 conn, then NUL-terminated reason ("" for
 				 * a normal close) */
+
+	/* Inside dom0 only (service <-> session worker), never versioned. */
+	MCD_MSG_W_XCONF = 0x40, /* service -> worker: u32 port, u32 tls (0/1),
+				 * then NUL-terminated display, host (names the
+				 * thin client for TLS and messages) and its
+				 * numeric address: the relay's target, resolved
+				 * by the service */
+	MCD_MSG_W_XNOTE = 0x41, /* worker -> service: u32 kind (enum
+				 * mcd_wx_kind), then NUL-terminated text */
 };
+
+/* What a W_XNOTE says. */
+enum mcd_wx_kind {
+	MCD_WX_LAST_ERROR = 1, /* the relay's latest reason for closing an X
+				* connection it could not make (TLS refused,
+				* say): names a display failure */
+	MCD_WX_FAILED = 2,     /* the relay stopped: the guest broke its rules
+				* or the channel failed; the worker exits */
+	MCD_WX_LOG = 3,        /* a line for the service's log */
+	MCD_WX_KIND_MAX = MCD_WX_LOG,
+};
+#define MCD_MAX_HOST_LEN 64      /* W_XCONF host and numeric address */
 
 /* The agent's state as reported in STATUS. */
 enum mcd_agent_state {
@@ -238,6 +272,21 @@ struct mcd_x {
 	const char *reason;   /* X_CLOSE: printable, may be "" */
 };
 
+/* W_XCONF: where the session's relay goes (validated strings). */
+struct mcd_wxconf {
+	uint32_t port;
+	uint32_t tls;
+	const char *display;
+	const char *host;
+	const char *addr;     /* numeric IPv4 or IPv6 address */
+};
+
+/* W_XNOTE. */
+struct mcd_wxnote {
+	uint32_t kind;        /* enum mcd_wx_kind */
+	const char *text;     /* printable, at most MCD_MAX_REASON_LEN */
+};
+
 struct mcd_stop {
 	uint32_t grace_ms;
 	const char *session_id;
@@ -280,6 +329,8 @@ struct mcd_msg {
 		struct mcd_failed failed;
 		struct mcd_ready ready;
 		struct mcd_x x;
+		struct mcd_wxconf wxconf;
+		struct mcd_wxnote wxnote;
 	} u;
 };
 

@@ -252,6 +252,89 @@ static void test_x_messages(void **state)
 	assert_int_equal(mcd_encode(&m, buf, sizeof(buf)), -1);
 }
 
+/* The service and its session worker: their own two frames go only their
+ * own way, a guest can send neither, and the worker's directions carry
+ * the guest's frames but never X_*. */
+static void test_worker_frames(void **state)
+{
+	static uint8_t buf[MCD_MAX_FRAME];
+	struct mcd_msg m = { .type = MCD_MSG_W_XCONF }, out;
+	struct mcd_hdr h;
+	char err[160];
+	int n;
+
+	(void)state;
+	m.u.wxconf.port = 6043;
+	m.u.wxconf.tls = 0;
+	m.u.wxconf.display = "10.0.2.2:43";
+	m.u.wxconf.host = "10.0.2.2";
+	m.u.wxconf.addr = "10.0.2.2";
+	n = mcd_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	mcd_hdr_parse(buf, &h);
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_WORKER, err, sizeof(err)), 0);
+	assert_int_equal(mcd_decode(h.type, MCD_DIR_TO_WORKER, buf + MCD_HDR_LEN,
+				    h.len, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.u.wxconf.port, 6043);
+	assert_string_equal(out.u.wxconf.addr, "10.0.2.2");
+	/* Not from a guest, not to a guest, not back from the worker. */
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_DOM0, err, sizeof(err)), -1);
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_GUEST, err, sizeof(err)), -1);
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_FROM_WORKER, err, sizeof(err)), -1);
+	/* Bad values are refused even on this trusted path. */
+	m.u.wxconf.port = 0;
+	assert_int_equal(mcd_encode(&m, buf, sizeof(buf)), -1);
+	m.u.wxconf.port = 6043;
+	m.u.wxconf.tls = 2;
+	assert_int_equal(mcd_encode(&m, buf, sizeof(buf)), -1);
+	m.u.wxconf.tls = 1;
+	m.u.wxconf.host = "bad\nhost";
+	assert_int_equal(mcd_encode(&m, buf, sizeof(buf)), -1);
+
+	memset(&m, 0, sizeof(m));
+	m.type = MCD_MSG_W_XNOTE;
+	m.u.wxnote.kind = MCD_WX_FAILED;
+	m.u.wxnote.text = "guest protocol error: X_ACK of 9 bytes";
+	n = mcd_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	mcd_hdr_parse(buf, &h);
+	assert_int_equal(mcd_decode(h.type, MCD_DIR_FROM_WORKER, buf + MCD_HDR_LEN,
+				    h.len, &out, err, sizeof(err)), 0);
+	assert_int_equal(out.u.wxnote.kind, MCD_WX_FAILED);
+	/* A guest cannot speak for the worker. */
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_DOM0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "by a guest"));
+	m.u.wxnote.kind = MCD_WX_KIND_MAX + 1;
+	assert_int_equal(mcd_encode(&m, buf, sizeof(buf)), -1);
+
+	/* The guest's frames pass the worker's directions, X_* do not. */
+	h.type = MCD_MSG_STATUS;
+	h.len = 17;
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_FROM_WORKER, err, sizeof(err)), 0);
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_WORKER, err, sizeof(err)), -1);
+	h.type = MCD_MSG_STOP;
+	h.len = 4 + MCD_SESSION_ID_LEN + 1;
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_WORKER, err, sizeof(err)), 0);
+	h.type = MCD_MSG_X_OPEN;
+	h.len = 4;
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_FROM_WORKER, err, sizeof(err)), -1);
+	h.type = MCD_MSG_X_DATA;
+	h.len = 5;
+	assert_int_equal(mcd_check_header(&h, MCD_DIR_TO_WORKER, err, sizeof(err)), -1);
+	/* A HELLO passed on keeps its role rule: the agent's, not dom0's. */
+	memset(&m, 0, sizeof(m));
+	m.type = MCD_MSG_HELLO;
+	m.u.hello.version_min = 1;
+	m.u.hello.version_max = 2;
+	m.u.hello.role = MCD_ROLE_DOM0;
+	n = mcd_encode(&m, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(mcd_decode(MCD_MSG_HELLO, MCD_DIR_FROM_WORKER,
+				    buf + MCD_HDR_LEN, 8, &out, err, sizeof(err)), -1);
+	assert_int_equal(mcd_decode(MCD_MSG_HELLO, MCD_DIR_TO_WORKER,
+				    buf + MCD_HDR_LEN, 8, &out, err, sizeof(err)), 0);
+}
+
 static void test_versions(void **state)
 {
 	(void)state;
@@ -276,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_valid_cookie_and_vdev),
 		cmocka_unit_test(test_x_messages),
 		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_worker_frames),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
