@@ -26,7 +26,8 @@ usage: $PROG [--help]
 Builds a minimal guest root tree for the testbed's PV guests: static
 busybox, the Xen guest modules (${GUEST_MODULES[*]}) with their
 dependencies, the xenstore-* clients and useradd with their libraries, /etc/passwd with
-root and alice (uid 1000), and scripts/testbed/guest-init as /init. The
+root, daemon (uid 1, a system account), alice (uid 1000) and nobody, and
+scripts/testbed/guest-init as /init. The
 tree has no agent: mcd-bake-template adds it.
 
 Kernel test hooks understood by /init: mcd.test=silent (start no agent),
@@ -117,11 +118,13 @@ done
 
 cat >"$root/etc/passwd" <<'EOF'
 root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
 alice:x:1000:1000:Alice:/home/alice:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 EOF
 cat >"$root/etc/group" <<'EOF'
 root:x:0:
+daemon:x:1:
 tty:x:5:
 users:x:100:
 alice:x:1000:
@@ -129,11 +132,13 @@ nogroup:x:65534:
 EOF
 cat >"$root/etc/shadow" <<'EOF'
 root:*:19000:0:99999:7:::
+daemon:*:19000:0:99999:7:::
 alice:!:19000:0:99999:7:::
 nobody:*:19000:0:99999:7:::
 EOF
 cat >"$root/etc/gshadow" <<'EOF'
 root:*::
+daemon:*::
 tty:*::
 users:*::
 alice:!::
