@@ -14,6 +14,7 @@ void conf_defaults(struct conf *c)
 {
 	c->create_users = 0;
 	c->x_display = 0;
+	c->uid_min = 0;
 }
 
 struct parser {
@@ -127,6 +128,20 @@ static void parse_line(struct parser *p, char *line, struct conf *c,
 		}
 		*seen |= 2u;
 		parse_uint(p, key, val, CONF_X_DISPLAY_MAX, &c->x_display);
+		return;
+	}
+	if (strcmp(key, "uid_min") == 0) {
+		if (*seen & 4u) {
+			conf_error(p, "uid_min given twice");
+			return;
+		}
+		*seen |= 4u;
+		/* 0 reads as unset, and uid 0 is refused whatever this says. */
+		if (parse_uint(p, key, val, CONF_UID_MIN_MAX, &c->uid_min) == 0 &&
+		    c->uid_min == 0) {
+			conf_error(p, "uid_min must be from 1 to %d",
+				   CONF_UID_MIN_MAX);
+		}
 		return;
 	}
 	conf_error(p, "unknown key '%s'", key);

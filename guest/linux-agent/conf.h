@@ -6,6 +6,9 @@
  *   create_users=0|1   create an unknown user named in a LAUNCH (default 0)
  *   x_display=N        the local X display relay mode serves, 0..999
  *                      (default 0: /tmp/.X11-unix/X0, DISPLAY=:0)
+ *   uid_min=N          the lowest uid an app may run as, 1..60000
+ *                      (default 0: the guest's /etc/login.defs UID_MIN,
+ *                      else 1000)
  * Parsing is strict: an unknown key, a repeated key, a bad value, a line
  * over CONF_LINE_MAX bytes or a control byte is an error.  Every error is
  * logged as "file:line: reason" and the file is refused as a whole.
@@ -22,7 +25,10 @@
 struct conf {
 	int create_users;
 	int x_display;
+	int uid_min;     /* 0: not set */
 };
+
+#define CONF_UID_MIN_MAX 60000
 
 #define CONF_X_DISPLAY_MAX 999
 

@@ -123,6 +123,62 @@ static pid_t wait_child(pid_t pid, int *status)
 
 /* ---- users ---- */
 
+static uid_t regular_min = LAUNCH_UID_MIN_DEFAULT;
+
+void launch_set_uid_min(uid_t min)
+{
+	regular_min = min;
+}
+
+uid_t launch_get_uid_min(void)
+{
+	return regular_min;
+}
+
+/* A login.defs value: decimal digits only, at most 9 of them. */
+static int defs_number(const char *v, uid_t *out)
+{
+	size_t len = strspn(v, "0123456789");
+
+	if (len == 0 || len > 9 || (v[len] && !strchr(" \t\n", v[len])))
+		return -1;
+	*out = (uid_t)strtoul(v, NULL, 10);
+	return 0;
+}
+
+int launch_read_login_defs(const char *path, uid_t *min)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *k = line + strspn(line, " \t"), *v;
+		size_t klen = strcspn(k, " \t\n");
+
+		v = k + klen;
+		v += strspn(v, " \t");
+		if (klen == 7 && strncmp(k, "UID_MIN", 7) == 0)
+			defs_number(v, min);
+	}
+	fclose(f);
+	return 0;
+}
+
+int launch_check_regular(const struct launch_user *u, uint32_t *code,
+			 char *reason, size_t reason_len)
+{
+	/* System accounts (daemon, bin, nobody ...) own files and services
+	 * of the guest; an app of dom0's must never run as one. */
+	if (u->uid >= regular_min)
+		return 0;
+	*code = MCD_FAIL_USER_DENIED;
+	snprintf(reason, reason_len, "user %s is a system account (uid %u, "
+		 "below %u)", u->name, (unsigned)u->uid, (unsigned)regular_min);
+	return -1;
+}
+
 static int copy_path(char *dst, size_t cap, const char *src, const char *dflt)
 {
 	if (src && src[0] == '/' && strlen(src) < cap) {
@@ -513,6 +569,8 @@ int launch_prepare(const struct launch_opts *o, const struct mcd_launch *req,
 			return -1;
 		}
 	}
+	if (launch_check_regular(u, code, reason, reason_len) < 0)
+		return -1;
 	if (launch_check_program(u, req->argv[0], reason, reason_len) < 0) {
 		*code = MCD_FAIL_NO_PROGRAM;
 		return -1;

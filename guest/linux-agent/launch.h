@@ -40,6 +40,12 @@ struct launch_user {
 	gid_t groups[LAUNCH_MAX_GROUPS];
 };
 
+/* Apps run only as regular accounts: uid >= the minimum.  The default is
+ * login.defs' own; the agent takes the guest's /etc/login.defs and
+ * agent.conf's uid_min at start-up (launch_set_uid_min). */
+#define LAUNCH_UID_MIN_DEFAULT 1000
+#define LAUNCH_LOGIN_DEFS "/etc/login.defs"
+
 /* What launch_start() needs to know about the guest. */
 struct launch_opts {
 	int create_users;
@@ -79,6 +85,17 @@ void launch_child_reset_signals(void);
 int launch_become_user(const struct launch_user *u);
 
 /* The pieces of launch_start(), for the tests. */
+
+/* The lowest uid of a regular account, for every later launch. */
+void launch_set_uid_min(uid_t min);
+uid_t launch_get_uid_min(void);
+/* UID_MIN from a login.defs file into *min (left alone when absent or not
+ * a plain number); 0, or -1 if the file is unreadable. */
+int launch_read_login_defs(const char *path, uid_t *min);
+/* 0 if u is a regular account (uid >= the minimum), else -1 with *code
+ * USER_DENIED and reason. */
+int launch_check_regular(const struct launch_user *u, uint32_t *code,
+			 char *reason, size_t reason_len);
 
 /* Look name up: 0 found, 1 no such user, -1 error or refused (uid/gid 0,
  * too many groups) with *code and reason set. */

@@ -7,6 +7,7 @@
  * started and how it ended.  See README.md beside this file.
  */
 #include "conf.h"
+#include "launch.h"
 #include "log.h"
 #include "loop.h"
 
@@ -71,6 +72,20 @@ static int daemonize(void)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	return 0;
+}
+
+/* Regular accounts: UID_MIN of the guest's login.defs, else 1000; agent.conf's
+ * uid_min overrides both. */
+static void set_uid_range(const struct conf *c)
+{
+	uid_t min = LAUNCH_UID_MIN_DEFAULT;
+
+	launch_read_login_defs(LAUNCH_LOGIN_DEFS, &min);
+	if (c->uid_min > 0)
+		min = (uid_t)c->uid_min;
+	if (min == 0)
+		min = 1; /* never root */
+	launch_set_uid_min(min);
 }
 
 static int parse_transport(const char *s, struct loop_opts *o)
@@ -138,12 +153,14 @@ int main(int argc, char **argv)
 	if (conf_load(config ? config : CONF_DEFAULT_PATH, config == NULL,
 		      &o.conf) < 0)
 		fatalx("bad configuration, not starting");
+	set_uid_range(&o.conf);
 	if (geteuid() != 0)
 		log_warnx("not running as root: launches will fail");
 	if (!foreground && daemonize() < 0)
 		fatalx("cannot detach from the terminal");
-	log_info("started (pid %d, create_users=%d, x_display=%d, transport "
-		 "%s%s)", (int)getpid(), o.conf.create_users, o.conf.x_display,
+	log_info("started (pid %d, create_users=%d, x_display=%d, uid_min=%u, "
+		 "transport %s%s)", (int)getpid(), o.conf.create_users,
+		 o.conf.x_display, (unsigned)launch_get_uid_min(),
 		 o.transport == LOOP_VCHAN ? "vchan" : "socket:",
 		 o.transport == LOOP_VCHAN ? "" : o.socket_path);
 	return loop_run(&o);

@@ -88,6 +88,17 @@ static void test_accepts(void **state)
 	}
 }
 
+static void test_uid_min(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(c.uid_min, 0);
+	assert_int_equal(parse_str("uid_min = 500\n", &c, NULL, 0), 0);
+	assert_int_equal(c.uid_min, 500);
+}
+
 /* Each bad file: the error count and the start of the first message. */
 static void test_refuses(void **state)
 {
@@ -111,6 +122,10 @@ static void test_refuses(void **state)
 		{ "x_display=07\n", 1, "t.conf:1: x_display must be" },
 		{ "x_display=\n", 1, "t.conf:1: x_display must be" },
 		{ "x_display=1\nx_display=2\n", 1, "t.conf:2: x_display given twice" },
+		{ "uid_min=0\n", 1, "t.conf:1: uid_min must be from 1 to 60000" },
+		{ "uid_min=60001\n", 1, "t.conf:1: uid_min must be a number from 0 to 60000" },
+		{ "uid_min=1x\n", 1, "t.conf:1: uid_min must be" },
+		{ "uid_min=500\nuid_min=500\n", 1, "t.conf:2: uid_min given twice" },
 	};
 	char err[256];
 
@@ -200,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_x_display),
 		cmocka_unit_test(test_accepts),
+		cmocka_unit_test(test_uid_min),
 		cmocka_unit_test(test_refuses),
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_long_line),

@@ -383,6 +383,60 @@ static void test_failures(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 }
 
+/* Only regular accounts: a system account is refused before anything of
+ * the app runs, with one clear line. */
+static void test_system_accounts(void **state)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	struct launch_opts o = { 0 };
+	struct mcd_launch r;
+	char reason[MCD_MAX_REASON_LEN + 1];
+	uint32_t code = 0;
+	pid_t pid = 0;
+	uid_t min = launch_get_uid_min();
+
+	(void)state;
+	need_root();
+	if (getpwnam("daemon")) {
+		r = req_for("daemon", argv);
+		assert_int_equal(launch_start(&o, &r, &pid, &code, reason,
+					      sizeof(reason)), -1);
+		assert_int_equal(code, MCD_FAIL_USER_DENIED);
+		assert_string_equal(reason, "user daemon is a system account "
+				    "(uid 1, below 1000)");
+		assert_int_equal(pid, 0);
+	}
+	/* The same for nobody once the minimum is above its uid. */
+	launch_set_uid_min(nobody_uid + 1);
+	r = req_for(USER, argv);
+	assert_int_equal(launch_start(&o, &r, &pid, &code, reason,
+				      sizeof(reason)), -1);
+	assert_int_equal(code, MCD_FAIL_USER_DENIED);
+	assert_non_null(strstr(reason, "user nobody is a system account"));
+	assert_int_equal(pid, 0);
+	launch_set_uid_min(min);
+}
+
+/* UID_MIN and UID_MAX as login.defs spells them; junk leaves defaults. */
+static void test_login_defs(void **state)
+{
+	char path[128];
+	uid_t min = 1000;
+
+	(void)state;
+	need_root();
+	write_file("login.defs", "# comment UID_MIN 5\nUID_MIN\t\t\t 500\n"
+		   "SYS_UID_MAX 999\n", 0644);
+	snprintf(path, sizeof(path), "%s/login.defs", dir);
+	assert_int_equal(launch_read_login_defs(path, &min), 0);
+	assert_int_equal(min, 500);
+	write_file("login.defs", "UID_MIN 9x\n", 0644);
+	assert_int_equal(launch_read_login_defs(path, &min), 0);
+	assert_int_equal(min, 500);
+	assert_int_equal(launch_read_login_defs("/nonexistent/login.defs",
+						&min), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_app_exit_code),
 		cmocka_unit_test(test_app_process_group),
 		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_system_accounts),
+		cmocka_unit_test(test_login_defs),
 	};
 
 	return cmocka_run_group_tests_name("agent launch", tests, group_setup,
