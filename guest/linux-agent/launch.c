@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -119,6 +120,96 @@ static pid_t wait_child(pid_t pid, int *status)
 	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
 		;
 	return r;
+}
+
+/* ---- ending a user's processes ---- */
+
+/* From /proc/PID/status: is it alive (not a zombie) and is uid one of its
+ * real, effective and saved uids? */
+static int proc_of_user(int procfd, const char *pid, uid_t uid)
+{
+	char path[300], buf[2048];
+	unsigned long r, e, s;
+	const char *st, *ul;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/status", pid);
+	fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	st = strstr(buf, "\nState:");
+	ul = strstr(buf, "\nUid:");
+	if (!st || !ul || sscanf(ul, "\nUid: %lu %lu %lu", &r, &e, &s) != 3)
+		return 0;
+	st += strlen("\nState:");
+	st += strspn(st, " \t");
+	if (*st == 'Z' || *st == 'X')
+		return 0;
+	return r == uid || e == uid || s == uid;
+}
+
+/* One scan: SIGSTOP each live process of uid (a stopped process cannot
+ * fork), then SIGKILL them all.  How many were found. */
+static int stop_and_kill(uid_t uid)
+{
+	pid_t found[256];
+	int n = 0, total = 0;
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+
+		if (*end || pid <= 1 || pid == getpid() ||
+		    !proc_of_user(dirfd(d), e->d_name, uid))
+			continue;
+		if (kill((pid_t)pid, SIGSTOP) < 0)
+			continue;
+		total++;
+		if (n == (int)(sizeof(found) / sizeof(found[0]))) {
+			/* Full: kill those so far, keep scanning. */
+			for (int i = 0; i < n; i++)
+				kill(found[i], SIGKILL);
+			n = 0;
+		}
+		found[n++] = (pid_t)pid;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++)
+		kill(found[i], SIGKILL);
+	return total;
+}
+
+int launch_kill_user(uid_t uid, int timeout_ms)
+{
+	long deadline = mono_ms() + timeout_ms;
+	int n, rounds = 0;
+
+	if (uid == 0)
+		return -1;
+	while ((n = stop_and_kill(uid)) != 0) {
+		rounds++;
+		if (n < 0 || mono_ms() > deadline) {
+			log_warnx("processes of uid %u still alive after %d ms",
+				  (unsigned)uid, timeout_ms);
+			return -1;
+		}
+		/* Let the killed ones die before the next scan. */
+		usleep(1000);
+	}
+	if (rounds)
+		log_info("ended the processes of uid %u (%d scans)",
+			 (unsigned)uid, rounds + 1);
+	return 0;
 }
 
 /* ---- users ---- */

@@ -84,6 +84,15 @@ int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
 void launch_child_reset_signals(void);
 int launch_become_user(const struct launch_user *u);
 
+/*
+ * End every process of uid (real, effective or saved): stop each one found,
+ * then kill them, and scan again until a scan finds none alive, so a
+ * process that forks or left the app's session cannot slip between scans.
+ * 0 when none is left, -1 if some still were at the deadline (or uid is 0).
+ */
+#define LAUNCH_KILL_TIMEOUT_MS 5000
+int launch_kill_user(uid_t uid, int timeout_ms);
+
 /* The pieces of launch_start(), for the tests. */
 
 /* The lowest uid of a regular account, for every later launch. */

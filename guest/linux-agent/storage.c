@@ -9,7 +9,6 @@
 #include "storage.h"
 #include "log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -555,30 +554,6 @@ int storage_mount(struct storage *st, const struct mcd_launch *req,
 
 /* ---- unmounting ---- */
 
-/* SIGKILL every process of uid; how many were signalled. */
-static int kill_user(uid_t uid)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		struct stat sb;
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-
-		if (*end || pid <= 1 || pid == getpid())
-			continue;
-		if (fstatat(dirfd(d), e->d_name, &sb, 0) == 0 && sb.st_uid == uid &&
-		    kill((pid_t)pid, SIGKILL) == 0)
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 static void sync_mount(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -601,7 +576,7 @@ static void unmount_one(const char *path, uid_t uid)
 			break;
 		/* Someone still holds it: the session is over, so are they. */
 		if (uid != 0)
-			kill_user(uid);
+			launch_kill_user(uid, LAUNCH_KILL_TIMEOUT_MS);
 		usleep(100000);
 	}
 	log_warn("storage: cannot unmount %s; detaching it lazily", path);
@@ -611,17 +586,20 @@ static void unmount_one(const char *path, uid_t uid)
 
 void storage_unmount(struct storage *st)
 {
-	if (st->nmounts <= 0) {
+	if (st->nmounts < 0)
 		st->nmounts = 0;
-		return;
-	}
 	/* First the data, while everything is still mounted. */
 	for (int i = st->nmounts - 1; i >= 0; i--)
 		sync_mount(st->mounts[i]);
-	sync();
-	if (st->uid != 0 && kill_user(st->uid) > 0)
-		usleep(100000);
+	if (st->nmounts)
+		sync();
+	/* With storage or without: the session is over, and a kept domain
+	 * must not carry anything of the user into the next session (a
+	 * process that left the app's process group with setsid() too). */
+	if (st->uid != 0)
+		launch_kill_user(st->uid, LAUNCH_KILL_TIMEOUT_MS);
 	for (int i = st->nmounts - 1; i >= 0; i--)
 		unmount_one(st->mounts[i], st->uid);
 	st->nmounts = 0;
+	st->uid = 0;
 }

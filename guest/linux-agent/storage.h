@@ -31,7 +31,7 @@
 struct storage {
 	int nmounts;                         /* mounted, in mount order */
 	char mounts[MCD_MAX_SHARES + 1][PATH_MAX];
-	uid_t uid;                           /* whose they are */
+	uid_t uid;                           /* the session's user; 0: none */
 };
 
 /*
@@ -44,8 +44,9 @@ int storage_mount(struct storage *st, const struct mcd_launch *req,
 		  const struct launch_user *u, uint32_t *code, char *reason,
 		  size_t reason_len);
 
-/* Sync and unmount everything storage_mount() mounted, last first.
- * Processes still using a mount are killed first (the session is over). */
+/* The session is over: sync, end every process of its user (even with no
+ * storage: nothing of the user may outlive the session in a kept domain),
+ * and unmount everything storage_mount() mounted, last first. */
 void storage_unmount(struct storage *st);
 
 /* ---- the pieces, for the tests ---- */

@@ -1,7 +1,8 @@
 /*
  * test_agent_storage.c - the agent's storage pieces that need no root, no
  * disk and no server: reasons from helper output, mount option strings,
- * CIFS credentials files, and requests without storage.
+ * CIFS credentials files, and requests without storage; as root also the
+ * end of a session, which must leave no process of its user behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,11 +10,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A uid nobody on the test machine uses: its processes are ours. */
+#define TEST_UID 64997
 
 #include "mcd_proto.h"
 #include "storage.h"
@@ -132,7 +141,7 @@ static void test_no_storage(void **state)
 {
 	struct storage st;
 	struct mcd_launch req = { .volume = "", .sharec = 0 };
-	struct launch_user u = { .uid = 1000, .gid = 1000 };
+	struct launch_user u = { .uid = TEST_UID, .gid = TEST_UID };
 	char reason[MCD_MAX_REASON_LEN + 1] = "";
 	uint32_t code = 0;
 
@@ -167,6 +176,82 @@ static void test_bad_volume(void **state)
 	assert_int_equal(pw[8], '\0');
 }
 
+/* Live (not zombie) processes with TEST_UID as their real uid. */
+static int live_procs(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[2048], *p;
+		unsigned long uid;
+		FILE *f;
+		size_t len;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		p = strstr(buf, "\nUid:");
+		if (p && sscanf(p, "\nUid: %lu", &uid) == 1 && uid == TEST_UID &&
+		    !strstr(buf, "State:\tZ"))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The attack on a kept domain: the user's processes leave the app's
+ * session with setsid() and keep forking.  The end of the session, even
+ * one without storage, must leave none of them. */
+static void test_end_kills_user(void **state)
+{
+	struct mcd_launch req = { .volume = "", .sharec = 0 };
+	struct launch_user u = { .uid = TEST_UID, .gid = TEST_UID };
+	char reason[MCD_MAX_REASON_LEN + 1] = "";
+	struct timespec ms5 = { 0, 5 * 1000 * 1000 };
+	struct storage st;
+	uint32_t code = 0;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setresgid(TEST_UID, TEST_UID, TEST_UID) < 0 ||
+		    setresuid(TEST_UID, TEST_UID, TEST_UID) < 0)
+			_exit(1);
+		/* A new process every 5 ms, each in a session of its own. */
+		for (int i = 0; i < 2000; i++) {
+			if (fork() == 0) {
+				setsid();
+				sleep(60);
+				_exit(0);
+			}
+			nanosleep(&ms5, NULL);
+		}
+		_exit(0);
+	}
+	usleep(200000);
+	assert_true(live_procs() > 5);
+	assert_int_equal(storage_mount(&st, &req, &u, &code, reason,
+				       sizeof(reason)), 0);
+	storage_unmount(&st);
+	assert_int_equal(live_procs(), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	/* Nothing more to kill: a second end is quiet. */
+	assert_int_equal(launch_kill_user(TEST_UID, 1000), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_creds),
 		cmocka_unit_test(test_no_storage),
 		cmocka_unit_test(test_bad_volume),
+		cmocka_unit_test(test_end_kills_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
