@@ -169,7 +169,12 @@ static int run_helper(char *const argv[], int timeout_s, char *out,
 
 /* ---- credentials ---- */
 
-/* dir (and its parent) exist as real directories of root's, 0700. */
+/*
+ * dir exists as a real directory of ours, 0700, in a parent of ours that
+ * nobody else may write but everybody may enter: the parent
+ * (/run/mcd-agent) also holds the X cookie directories the user must
+ * reach, so it is never made 0700 itself.
+ */
 static int private_dir(const char *dir, char *err, size_t errlen)
 {
 	char parent[PATH_MAX];
@@ -180,9 +185,15 @@ static int private_dir(const char *dir, char *err, size_t errlen)
 	slash = strrchr(parent, '/');
 	if (slash && slash != parent) {
 		*slash = '\0';
-		if (mkdir(parent, 0700) < 0 && errno != EEXIST) {
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s: %s", parent,
 				 strerror(errno));
+			return -1;
+		}
+		if (lstat(parent, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != geteuid() || (st.st_mode & 022)) {
+			snprintf(err, errlen, "%s is not a directory of ours alone",
+				 parent);
 			return -1;
 		}
 	}

@@ -121,6 +121,24 @@ static void test_creds(void **state)
 	/* Removed once the mount returned. */
 	storage_drop_creds(path);
 	assert_int_equal(access(path, F_OK), -1);
+	/* The parent (/run/mcd-agent) also holds the user's X cookie
+	 * directory: root's, but others may enter it. */
+	snprintf(buf, sizeof(buf), "%s/agent", base);
+	assert_int_equal(lstat(buf, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	if (geteuid() == 0) {
+		pid_t pid;
+		int status;
+
+		assert_int_equal(chmod(base, 0755), 0);
+		assert_int_equal(mkdir(strcat(buf, "/x"), 0755), 0);
+		pid = fork();
+		if (pid == 0)
+			_exit(setresuid(TEST_UID, TEST_UID, TEST_UID) < 0 ||
+			      access(buf, X_OK) < 0);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
 
 	/* A directory others can enter is not used. */
 	assert_int_equal(chmod(dir, 0755), 0);
