@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -438,12 +439,10 @@ static int mount_volume(struct storage *st, const char *vdev,
 
 /* ---- shares ---- */
 
-/* $HOME/<name>, made by root as a real directory (never through a link
- * the user left there) and owned by the user. */
-static int share_mountpoint(const struct launch_user *u, const char *name,
-			    char *path, size_t pathlen, char *reason,
-			    size_t reason_len)
+int storage_mountpoint(const struct launch_user *u, const char *name,
+		       char *reason, size_t reason_len)
 {
+	struct stat sb;
 	int home, fd;
 
 	home = open(u->home, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -462,31 +461,78 @@ static int share_mountpoint(const struct launch_user *u, const char *name,
 							    : strerror(errno));
 		return -1;
 	}
-	close(fd);
-	if ((size_t)snprintf(path, pathlen, "%s/%s", u->home, name) >= pathlen) {
-		snprintf(reason, reason_len, "mount point path too long");
+	if (fstat(fd, &sb) < 0 || sb.st_uid != u->uid) {
+		snprintf(reason, reason_len, "mount point %.120s/%s is not %s's",
+			 u->home, name, u->name);
+		close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
 }
 
+/* The staging directory, a private mount of its own: a mount can only be
+ * moved out of a parent mount that does not propagate. */
+static int stage_dir(char *err, size_t errlen)
+{
+	struct stat d, p;
+
+	if (private_dir(STORAGE_STAGE_DIR, err, errlen) < 0)
+		return -1;
+	if (stat(STORAGE_STAGE_DIR, &d) < 0 || stat(STORAGE_STAGE_DIR "/..", &p) < 0)
+		goto fail;
+	if (d.st_dev == p.st_dev &&
+	    mount(STORAGE_STAGE_DIR, STORAGE_STAGE_DIR, NULL, MS_BIND, NULL) < 0)
+		goto fail;
+	if (mount(NULL, STORAGE_STAGE_DIR, NULL, MS_PRIVATE, NULL) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "staging directory %s: %s", STORAGE_STAGE_DIR,
+		 strerror(errno));
+	return -1;
+}
+
+int storage_move_mount(const char *from, int to_fd)
+{
+	return (int)syscall(SYS_move_mount, AT_FDCWD, from, to_fd, "",
+			    MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+/*
+ * mount(8) runs on a staging directory only root can reach, never on a
+ * path under the user's home (which a process of the user could swap for
+ * a symlink between a check and the mount); the finished mount is then
+ * moved onto the directory that was checked, through its descriptor.
+ */
 static int mount_share(struct storage *st, const struct mcd_share *sh,
 		       const struct launch_user *u, char *reason,
 		       size_t reason_len)
 {
 	const char *mnt = first_program(mount_paths);
-	char target[PATH_MAX], opts[STORAGE_OPTS_MAX], cred[PATH_MAX] = "";
+	char stage[64], target[PATH_MAX], opts[STORAGE_OPTS_MAX], cred[PATH_MAX] = "";
 	char out[1024], line[200], err[160];
-	int cifs = strcmp(sh->kind, "cifs") == 0, rc;
+	int cifs = strcmp(sh->kind, "cifs") == 0, rc, fd;
 
 	if (!mnt) {
 		snprintf(reason, reason_len, "share %s: no mount program in this guest",
 			 sh->mount_name);
 		return -1;
 	}
-	if (share_mountpoint(u, sh->mount_name, target, sizeof(target), reason,
-			     reason_len) < 0)
+	if ((size_t)snprintf(target, sizeof(target), "%s/%s", u->home,
+			     sh->mount_name) >= sizeof(target)) {
+		snprintf(reason, reason_len, "mount point path too long");
 		return -1;
+	}
+	if (stage_dir(err, sizeof(err)) < 0) {
+		snprintf(reason, reason_len, "share %s: %s", sh->mount_name, err);
+		return -1;
+	}
+	snprintf(stage, sizeof(stage), "%s/%d", STORAGE_STAGE_DIR, st->nmounts);
+	if (mkdir(stage, 0700) < 0 && errno != EEXIST) {
+		snprintf(reason, reason_len, "share %s: cannot create %s: %s",
+			 sh->mount_name, stage, strerror(errno));
+		return -1;
+	}
 	if (cifs && sh->user[0] &&
 	    storage_write_creds(STORAGE_CRED_DIR, sh, cred, sizeof(cred), err,
 				sizeof(err)) < 0) {
@@ -502,7 +548,7 @@ static int mount_share(struct storage *st, const struct mcd_share *sh,
 		return -1;
 	}
 	rc = run_helper((char *const[]){ (char *)mnt, "-t", (char *)sh->kind,
-				"-o", opts, "--", (char *)sh->source, target,
+				"-o", opts, "--", (char *)sh->source, stage,
 				NULL }, STORAGE_MOUNT_TIMEOUT, out, sizeof(out));
 	if (cred[0])
 		storage_drop_creds(cred);
@@ -513,7 +559,22 @@ static int mount_share(struct storage *st, const struct mcd_share *sh,
 			 line[0] ? line : "mount failed");
 		return -1;
 	}
-	snprintf(st->mounts[st->nmounts++], PATH_MAX, "%s", target);
+	/* Checked now, after the helper's time, and held: what the mount
+	 * lands on is this directory whatever the path says later. */
+	fd = storage_mountpoint(u, sh->mount_name, reason, reason_len);
+	if (fd < 0 || storage_move_mount(stage, fd) < 0) {
+		if (fd >= 0)
+			snprintf(reason, reason_len, "cannot move share %s into "
+				 "place: %s", sh->mount_name, strerror(errno));
+		if (umount2(stage, MNT_DETACH) < 0)
+			log_warn("storage: unmount %s", stage);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	rmdir(stage);
+	memcpy(st->mounts[st->nmounts++], target, sizeof(target));
 	log_info("storage: %s share %s mounted on %s", sh->kind, sh->source,
 		 target);
 	return 0;

@@ -6,9 +6,10 @@
  *
  * The volume (a disk dom0 attached, named in LAUNCH2) is checked with
  * e2fsck -p, so one left by a crashed guest mounts cleanly, and mounted
- * ext4 nodev,nosuid on the user's home.  Shares are mounted on
- * $HOME/<mount name> by mount(8) and its helpers (mount.nfs, mount.cifs),
- * each bounded by a timeout.  Share passwords arrive only in the request;
+ * ext4 nodev,nosuid on the user's home.  Shares are mounted by mount(8)
+ * and its helpers (mount.nfs, mount.cifs), each bounded by a timeout, on
+ * a staging directory only root can reach, then moved onto
+ * $HOME/<mount name> through a descriptor of the checked directory.  Share passwords arrive only in the request;
  * a CIFS password reaches mount.cifs in a credentials file (0600, in a
  * directory only root can enter) that is removed as soon as mount returns,
  * never on a command line or in an environment.
@@ -26,6 +27,7 @@
 #define STORAGE_FSCK_TIMEOUT 120     /* s, e2fsck of the volume */
 #define STORAGE_MOUNT_TIMEOUT 30     /* s, one share's mount helper */
 #define STORAGE_CRED_DIR     "/run/mcd-agent/creds"
+#define STORAGE_STAGE_DIR    "/run/mcd-agent/stage" /* root's, 0700 */
 #define STORAGE_OPTS_MAX     512
 
 struct storage {
@@ -75,5 +77,13 @@ int storage_write_creds(const char *dir, const struct mcd_share *sh,
 			char *path, size_t pathlen, char *err, size_t errlen);
 /* Overwrite and remove such a file. */
 void storage_drop_creds(const char *path);
+
+/* $HOME/name, made by root if missing (never through a link), as an
+ * O_PATH descriptor of a directory owned by u; -1 with a reason. */
+int storage_mountpoint(const struct launch_user *u, const char *name,
+		       char *reason, size_t reason_len);
+/* Move the mount at from (a root-only path) onto the directory to_fd
+ * (move_mount(2)); 0, or -1 with errno. */
+int storage_move_mount(const char *from, int to_fd);
 
 #endif /* MCD_AGENT_STORAGE_H */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -270,6 +271,67 @@ static void test_end_kills_user(void **state)
 	assert_int_equal(launch_kill_user(TEST_UID, 1000), 0);
 }
 
+/* The attack on a share's mount point: checked as a directory of the
+ * user's, then swapped for a symlink to a system directory before the
+ * mount.  The mount must land on the directory that was checked. */
+static void test_mountpoint_swap(void **state)
+{
+	char base[64], home[96], stage[96], victim[96], path[128], moved[128];
+	char reason[MCD_MAX_REASON_LEN + 1] = "", cmd[128];
+	struct launch_user u = { .uid = TEST_UID, .gid = TEST_UID };
+	struct stat b, v, m;
+	int fd;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(base, sizeof(base), "/tmp/mcd-test-mnt-XXXXXX");
+	assert_non_null(mkdtemp(base));
+	/* A private tmpfs of our own: moves need a non-shared parent. */
+	if (mount("t", base, "tmpfs", 0, "mode=0755") < 0)
+		skip();
+	assert_int_equal(mount(NULL, base, NULL, MS_PRIVATE, NULL), 0);
+	snprintf(home, sizeof(home), "%s/home", base);
+	snprintf(stage, sizeof(stage), "%s/stage", base);
+	snprintf(victim, sizeof(victim), "%s/sbin", base);
+	assert_int_equal(mkdir(home, 0700), 0);
+	assert_int_equal(chown(home, TEST_UID, TEST_UID), 0);
+	assert_int_equal(mkdir(stage, 0700), 0);
+	assert_int_equal(mkdir(victim, 0755), 0);
+	snprintf(u.home, sizeof(u.home), "%s", home);
+	snprintf(u.name, sizeof(u.name), "tester");
+
+	/* A symlink or somebody else's directory is refused outright. */
+	snprintf(path, sizeof(path), "%s/docs", home);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(storage_mountpoint(&u, "docs", reason, sizeof(reason)), -1);
+	assert_non_null(strstr(reason, "not a directory"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(storage_mountpoint(&u, "docs", reason, sizeof(reason)), -1);
+	assert_non_null(strstr(reason, "is not tester's"));
+	assert_int_equal(rmdir(path), 0);
+
+	/* Made by root for the user, then swapped after the check. */
+	fd = storage_mountpoint(&u, "docs", reason, sizeof(reason));
+	assert_true(fd >= 0);
+	snprintf(moved, sizeof(moved), "%s/docs.real", home);
+	assert_int_equal(rename(path, moved), 0);
+	assert_int_equal(symlink(victim, path), 0);
+	assert_int_equal(mount("share", stage, "tmpfs", 0, "mode=0700"), 0);
+	assert_int_equal(storage_move_mount(stage, fd), 0);
+	close(fd);
+	assert_int_equal(stat(base, &b), 0);
+	assert_int_equal(stat(victim, &v), 0);
+	assert_int_equal(stat(moved, &m), 0);
+	assert_true(v.st_dev == b.st_dev); /* nothing landed on the target */
+	assert_true(m.st_dev != b.st_dev); /* the checked directory got it */
+	assert_int_equal(umount2(moved, 0), 0);
+	assert_int_equal(umount2(base, MNT_DETACH), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_no_storage),
 		cmocka_unit_test(test_bad_volume),
 		cmocka_unit_test(test_end_kills_user),
+		cmocka_unit_test(test_mountpoint_swap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
