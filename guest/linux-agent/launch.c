@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -120,6 +121,30 @@ static pid_t wait_child(pid_t pid, int *status)
 	while ((r = waitpid(pid, status, 0)) < 0 && errno == EINTR)
 		;
 	return r;
+}
+
+/* Wait for a child that runs as the user: another process of the user may
+ * stop it (SIGSTOP), so the agent never waits without end.  After ms it is
+ * killed; pid, or -1 (timed out, or waitpid failed). */
+static pid_t wait_user_child(pid_t pid, int *status, long ms)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	long deadline = mono_ms() + ms;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(pid, status, WNOHANG);
+		if (r == pid)
+			return r;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (mono_ms() > deadline) {
+			kill(pid, SIGKILL);
+			wait_child(pid, status);
+			return -1;
+		}
+		nanosleep(&tick, NULL);
+	}
 }
 
 /* ---- ending a user's processes ---- */
@@ -480,7 +505,8 @@ int launch_check_program(const struct launch_user *u, const char *path,
 			_exit(PROBE_NOT_REGULAR);
 		_exit(access(path, X_OK) == 0 ? PROBE_OK : PROBE_DENIED);
 	}
-	if (wait_child(pid, &status) < 0 || !WIFEXITED(status)) {
+	if (wait_user_child(pid, &status, LAUNCH_CHILD_TIMEOUT_MS) < 0 ||
+	    !WIFEXITED(status)) {
 		snprintf(reason, reason_len, "checking %s failed", path);
 		return -1;
 	}
@@ -572,6 +598,22 @@ static const char *stage_name(int stage)
 	return "start";
 }
 
+/* 1 once the pipe is readable (a report or EOF), 0 after the deadline. */
+static int child_reports(int fd)
+{
+	long deadline = mono_ms() + LAUNCH_CHILD_TIMEOUT_MS;
+	struct pollfd p = { fd, POLLIN, 0 };
+	long left;
+
+	while ((left = deadline - mono_ms()) > 0) {
+		int r = poll(&p, 1, (int)left);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 1;
+	}
+	return 0;
+}
+
 static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		 const struct launch_env *e, pid_t *pidp, uint32_t *code,
 		 char *reason, size_t reason_len)
@@ -611,7 +653,17 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		child_fail(pfd[1], STAGE_EXEC);
 	}
 	close(pfd[1]);
-	/* EOF: exec succeeded and closed the pipe.  A report: it failed. */
+	/* EOF: exec succeeded and closed the pipe.  A report: it failed.
+	 * Nothing, for long: the child (the user's once it dropped root) was
+	 * stopped on its way. */
+	if (!child_reports(pfd[0])) {
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		wait_child(pid, NULL);
+		snprintf(reason, reason_len, "the app did not start within %d s",
+			 LAUNCH_CHILD_TIMEOUT_MS / 1000);
+		return -1;
+	}
 	while ((n = read(pfd[0], &rep, sizeof(rep))) < 0 && errno == EINTR)
 		;
 	close(pfd[0]);
@@ -669,6 +721,21 @@ int launch_prepare(const struct launch_opts *o, const struct mcd_launch *req,
 	return 0;
 }
 
+void launch_wipe_secrets(const struct mcd_launch *req)
+{
+	/* Writable: the decoder's strings are in the agent's own buffers. */
+	char *cookie = (char *)req->xcookie;
+
+	if (cookie)
+		explicit_bzero(cookie, strlen(cookie));
+	for (unsigned i = 0; i < req->sharec && i < MCD_MAX_SHARES; i++) {
+		char *pw = (char *)req->share[i].password;
+
+		if (pw)
+			explicit_bzero(pw, strlen(pw));
+	}
+}
+
 int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
 		 const struct launch_x *x, pid_t *pid, uint32_t *code,
 		 char *reason, size_t reason_len)
@@ -676,6 +743,7 @@ int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
 	struct launch_env *e = calloc(1, sizeof(*e));
 	int rc;
 
+	launch_wipe_secrets(req);
 	if (!e) {
 		*code = MCD_FAIL_INTERNAL;
 		snprintf(reason, reason_len, "out of memory");

@@ -27,6 +27,9 @@
 #define LAUNCH_PATH "/usr/local/bin:/usr/bin:/bin"
 /* How long useradd/adduser may take before it is killed. */
 #define LAUNCH_HELPER_TIMEOUT_MS 30000
+/* How long a child that runs as the user (the program check, the app
+ * until its exec) may take before it is killed and the launch fails. */
+#define LAUNCH_CHILD_TIMEOUT_MS 10000
 /* Supplementary groups taken into the app; more are refused. */
 #define LAUNCH_MAX_GROUPS 1024
 
@@ -92,6 +95,14 @@ int launch_become_user(const struct launch_user *u);
  */
 #define LAUNCH_KILL_TIMEOUT_MS 5000
 int launch_kill_user(uid_t uid, int timeout_ms);
+
+/*
+ * Wipe the request's X cookie and share passwords where they arrived (the
+ * strings point into the agent's receive buffer, or a copy of it): once
+ * the cookie file is written and the shares are mounted, nothing needs
+ * them.  launch_spawn() calls it too.
+ */
+void launch_wipe_secrets(const struct mcd_launch *req);
 
 /* The pieces of launch_start(), for the tests. */
 

@@ -11,12 +11,15 @@
 #include "log.h"
 #include "loop.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +56,17 @@ static void ensure_std_fds(void)
 		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 			exit(1);
 	}
+}
+
+/* The agent holds X cookies and share passwords: no core file, and no
+ * ptrace or /proc/PID/mem by anything but root. */
+static void no_dumps(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    setrlimit(RLIMIT_CORE, &none) < 0)
+		fatalx("cannot turn off core dumps: %s", strerror(errno));
 }
 
 static int daemonize(void)
@@ -121,6 +135,7 @@ int main(int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	umask(022);
 	log_init(PROG, 0);
+	no_dumps();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
 		switch (c) {

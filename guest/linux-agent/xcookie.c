@@ -105,6 +105,7 @@ int xcookie_install(struct xcookie *c, const char *base, const char *sid,
 		    char *reason, size_t reason_len)
 {
 	unsigned char data[XCOOKIE_BYTES];
+	char fbuf[BUFSIZ]; /* stdio's buffer holds the cookie: ours, wiped */
 	const char *step = "directory";
 	FILE *f = NULL;
 	int fd = -1;
@@ -139,6 +140,7 @@ int xcookie_install(struct xcookie *c, const char *base, const char *sid,
 	if (fd < 0 || !(f = fdopen(fd, "w")))
 		goto fail;
 	fd = -1;
+	setvbuf(f, fbuf, _IOFBF, sizeof(fbuf));
 	if (write_entries(f, dnum, data) < 0 ||
 	    fchown(fileno(f), uid, gid) < 0)
 		goto fail;
@@ -149,7 +151,8 @@ int xcookie_install(struct xcookie *c, const char *base, const char *sid,
 	f = NULL;
 	if (chown(c->dir, uid, gid) < 0)
 		goto fail;
-	memset(data, 0, sizeof(data));
+	explicit_bzero(data, sizeof(data));
+	explicit_bzero(fbuf, sizeof(fbuf));
 	return 0;
 fail:
 	snprintf(reason, reason_len, "X cookie %s %s: %s", step, c->path,
@@ -158,7 +161,8 @@ fail:
 		fclose(f);
 	if (fd >= 0)
 		close(fd);
-	memset(data, 0, sizeof(data));
+	explicit_bzero(data, sizeof(data));
+	explicit_bzero(fbuf, sizeof(fbuf));
 	xcookie_remove(c);
 	return -1;
 }

@@ -239,6 +239,7 @@ int xsess_start(struct xsess **out, const struct mcd_launch *req,
 			    req->xcookie, io->display, u->uid, u->gid, reason,
 			    reason_len) < 0)
 		return start_fail(xs, code, MCD_FAIL_INTERNAL);
+	launch_wipe_secrets(req);
 	if (xs->mode == MCD_LAUNCH_X_RELAY) {
 		ro.send = relay_send;
 		ro.ctx = xs;

@@ -383,6 +383,32 @@ static void test_failures(void **state)
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
 }
 
+/* The cookie and the passwords are wiped where they arrived once used. */
+static void test_wipes_secrets(void **state)
+{
+	const char *argv[] = { "/bin/true", NULL };
+	char cookie[] = "0123456789abcdef0123456789abcdef";
+	char pw[] = "s3cret";
+	struct launch_opts o = { 0 };
+	struct mcd_launch r = req_for(USER, argv);
+	char reason[MCD_MAX_REASON_LEN + 1] = "";
+	uint32_t code = 0;
+	pid_t pid = 0;
+
+	(void)state;
+	need_root();
+	r.xcookie = cookie;
+	r.sharec = 1;
+	r.share[0] = (struct mcd_share){ "cifs", "//a/b", "b", "bob", pw };
+	if (launch_start(&o, &r, &pid, &code, reason, sizeof(reason)) < 0)
+		fail_msg("launch failed: %s", reason);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	for (size_t i = 0; i < sizeof(cookie); i++)
+		assert_int_equal(cookie[i], 0);
+	for (size_t i = 0; i < sizeof(pw); i++)
+		assert_int_equal(pw[i], 0);
+}
+
 /* Only regular accounts: a system account is refused before anything of
  * the app runs, with one clear line. */
 static void test_system_accounts(void **state)
@@ -449,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_app_process_group),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_system_accounts),
+		cmocka_unit_test(test_wipes_secrets),
 		cmocka_unit_test(test_login_defs),
 	};
 
