@@ -13,6 +13,8 @@ PACKAGES=(
 	libxen-dev
 	libssl-dev
 	libcmocka-dev
+	# the session worker's seccomp filter (dom0/mcd-toolstack/worker.c)
+	libseccomp-dev
 	# the Linux agent's X display check and cookie file
 	libx11-dev
 	libxau-dev

@@ -310,6 +310,24 @@ struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
 	return c;
 }
 
+struct mcd_chan *mcd_chan_socket_fd(int fd, char *err, size_t errlen)
+{
+	struct mcd_chan *c = chan_new(&sock_ops, err, errlen);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->fd = fd;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		set_err(err, errlen, "socket: %s", strerror(errno));
+		mcd_chan_close(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* ---- TCP stand-in (loopback only) ---- */
 
 static void tcp_addr(struct sockaddr_in *sa, int port)
@@ -394,9 +412,10 @@ static int enqueue(struct mcd_chan *c, const uint8_t *p, size_t n)
 		/* Move what is left to the front first; grow only if that
 		 * is not enough. */
 		/* The moved bytes' old place is wiped (secrets, above). */
-		memmove(c->q, c->q + c->q_off, c->q_len);
-		if (c->q_off)
+		if (c->q_off) {
+			memmove(c->q, c->q + c->q_off, c->q_len);
 			explicit_bzero(c->q + c->q_len, c->q_off);
+		}
 		c->q_off = 0;
 		if (c->q_len + n > c->q_cap) {
 			size_t cap = c->q_cap ? c->q_cap : MCD_MAX_FRAME;

@@ -64,6 +64,10 @@ struct mcd_chan *mcd_chan_socket_server(const char *path, char *err,
 struct mcd_chan *mcd_chan_socket_client(const char *path, char *err,
 					size_t errlen);
 
+/* An open stream socket already connected (one end of a socketpair: the
+ * dom0 service and a session's worker).  Takes fd over. */
+struct mcd_chan *mcd_chan_socket_fd(int fd, char *err, size_t errlen);
+
 /* dom0 side of the TCP stand-in: connect to an agent on 127.0.0.1:port
  * (the Windows agent's --transport tcp:PORT, under Wine). */
 struct mcd_chan *mcd_chan_tcp_client(int port, char *err, size_t errlen);

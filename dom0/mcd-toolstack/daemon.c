@@ -26,6 +26,7 @@
 #include "mcd_xs.h"
 #include "store.h"
 #include "volume.h"
+#include "worker.h"
 
 /* Control clients and sessions, plus each session's relayed X
  * connections (up to MCD_MAX_X_CONNS). */
@@ -1028,11 +1029,6 @@ static void loop(struct daemon *d)
 						  mcd_chan_events(s->chan), 0 };
 			who[n] = s;
 			kind[n++] = 4;
-			for (unsigned k = session_xpollfds(s, pfd + n,
-					(unsigned)(MAX_POLL - n)); k; k--) {
-				who[n] = s;
-				kind[n++] = 5;
-			}
 		}
 		if (poll(pfd, (nfds_t)n, poll_timeout(d, now)) < 0 && errno != EINTR)
 			fatal("poll");
@@ -1045,19 +1041,14 @@ static void loop(struct daemon *d)
 			case 2: check_domains(d); break;
 			case 3: client_readable(d, who[i]); break;
 			case 4:
-			case 5: {
 				/* The session may have been freed by an
 				 * earlier event of this round. */
 				for (struct session *s = d->sessions; s; s = s->next)
 					if (s == who[i]) {
-						if (kind[i] == 4)
-							session_readable(d, s);
-						else
-							session_xevent(d, s, &pfd[i]);
+						session_readable(d, s);
 						break;
 					}
 				break;
-			}
 			}
 		}
 		now = now_ms();
@@ -1068,6 +1059,7 @@ static void loop(struct daemon *d)
 		pool_tick(d, now);
 		backend_tick(d, now);
 		sweep_clients(d);
+		worker_reap();
 	}
 }
 

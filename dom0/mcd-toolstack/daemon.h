@@ -13,6 +13,7 @@
 #include <libxl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "ctl.h"
@@ -24,7 +25,6 @@
 
 struct mcd_chan;
 struct mcd_xen;
-struct xfwd;
 struct xs_handle;
 
 enum session_state {
@@ -64,9 +64,9 @@ struct session {
 	struct launch_opt opt;  /* X mode, cookie, storage (memory only) */
 	char volume[256];       /* the user's volume it holds (volume.h), or "" */
 	struct xfwd_addr xaddr; /* relay mode: the display, resolved once */
-	struct xfwd *xf;        /* relay mode: its X connections (xfwd.h) */
 	struct log_limit loglim; /* lines the guest can cause (log.h) */
-	int xsend_failed;       /* the relay could not send to the agent */
+	pid_t wpid;             /* its worker (worker.h), 0 when none */
+	char xlast_error[MCD_MAX_REASON_LEN + 1]; /* the worker's relay's last */
 	int awaiting_ready;     /* X modes: started, first window not yet up */
 	long ready_deadline;    /* ms: give up waiting for READY */
 	int32_t pid;            /* the app's, for the launch's reply */
@@ -141,11 +141,6 @@ void session_tick(struct daemon *d, struct session *s, long now);
 void session_readable(struct daemon *d, struct session *s);
 /* The domain may have gone (XenStore @releaseDomain fired). */
 void session_check_domain(struct daemon *d, struct session *s);
-/* Relay mode: the session's thin-client sockets for poll(), and one of
- * them reported events. */
-unsigned session_xpollfds(struct session *s, struct pollfd *pfd, unsigned max);
-void session_xevent(struct daemon *d, struct session *s,
-		    const struct pollfd *pfd);
 
 /* Launches waiting for room: start them when they fit, or give up. */
 void daemon_tick_waiting(struct daemon *d, struct session *s, long now);

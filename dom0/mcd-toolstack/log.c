@@ -36,6 +36,14 @@ log_verbosity(void)
 	return log_verbose;
 }
 
+static void (*log_sink)(int pri, const char *msg);
+
+void
+log_set_sink(void (*sink)(int pri, const char *msg))
+{
+	log_sink = sink;
+}
+
 /* Format, optionally append strerror(errnum), and emit as one write. */
 static void
 log_emit(int pri, int errnum, const char *fmt, va_list ap)
@@ -56,6 +64,10 @@ log_emit(int pri, int errnum, const char *fmt, va_list ap)
 		len = strlen(msg);
 		snprintf(msg + len, sizeof(msg) - len, ": %s",
 		    strerror_r(errnum, ebuf, sizeof(ebuf)));
+	}
+	if (log_sink) {
+		log_sink(pri, msg);
+		return;
 	}
 	if (log_to_syslog) {
 		syslog(pri, "%s", msg);

@@ -30,6 +30,13 @@ void log_init(const char *progname, int to_syslog, int verbosity);
 /* Current verbosity as set by log_init (0 before). */
 int log_verbosity(void);
 
+/*
+ * Send every message to sink instead (NULL: back to stderr/syslog).  The
+ * session worker hands its lines to the service this way: it may not
+ * write the service's log itself.
+ */
+void log_set_sink(void (*sink)(int pri, const char *msg));
+
 /* "message: strerror(errno)" at warning level. */
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "message" at warning level. */

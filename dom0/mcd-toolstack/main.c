@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "domain.h"
+#include "worker.h"
 #include "xfwd.h"
 #include "log.h"
 #include "mcd_proto.h"
@@ -729,6 +730,9 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int o;
 
+	/* The service's own helper, a session's worker: not a command. */
+	if (argc > 1 && !strcmp(argv[1], "worker"))
+		return worker_main(argc - 1, argv + 1);
 	log_init("mcd-toolstack", 0, 0);
 	while ((o = getopt_long(argc, argv, "+vqhs:T:", opts, NULL)) != -1) {
 		switch (o) {

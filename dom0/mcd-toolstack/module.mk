@@ -12,11 +12,11 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
-	dom0/mcd-toolstack/xfwd.c
+	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack
 
 $(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) -lpthread
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) -lseccomp -lpthread

@@ -7,6 +7,7 @@
  * session.  Anything else is a protocol error that fails this session alone.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "mcd_chan.h"
 #include "mcd_xs.h"
 #include "store.h"
+#include "worker.h"
 #include "xfwd.h"
 
 #define CONNECT_RETRY_MS 250
@@ -74,11 +76,12 @@ struct session *session_new(struct daemon *d, const char *sid)
 
 static void drop_chan(struct session *s)
 {
-	/* The relayed X connections live only as long as the channel. */
-	xfwd_free(s->xf);
-	s->xf = NULL;
+	/* The worker (and the X connections it relays) lives only as long
+	 * as the channel. */
 	mcd_chan_close(s->chan);
 	s->chan = NULL;
+	worker_stop(s->wpid, s->sid);
+	s->wpid = 0;
 	s->hello_done = 0;
 	mcd_rx_init(s->rx);
 }
@@ -275,7 +278,7 @@ void session_destroyed(struct daemon *d, struct session *s)
 
 static void try_connect(struct daemon *d, struct session *s, long now)
 {
-	char path[96], node[128];
+	char path[96], node[128], err[160];
 	struct mcd_msg hello = { .type = MCD_MSG_HELLO };
 	unsigned len;
 	char *v;
@@ -289,10 +292,15 @@ static void try_connect(struct daemon *d, struct session *s, long now)
 	if (!v)
 		return;
 	free(v);
-	s->chan = mcd_chan_vchan_client(NULL, s->domid, path, NULL, 0);
-	if (!s->chan)
+	/* The worker connects the vchan and serves it from now on; what we
+	 * send meanwhile waits in the socketpair. */
+	s->chan = worker_start(s->sid, s->domid, &s->wpid, err, sizeof(err));
+	if (!s->chan) {
+		log_warnx("session %s: %s", s->sid, err);
 		return;
-	log_debug("session %s: vchan to domain %d connected", s->sid, s->domid);
+	}
+	log_debug("session %s: worker %d serves domain %d", s->sid,
+		  (int)s->wpid, s->domid);
 	hello.u.hello.version_min = MCD_PROTO_VERSION_MIN;
 	hello.u.hello.version_max = MCD_PROTO_VERSION_MAX;
 	hello.u.hello.role = MCD_ROLE_DOM0;
@@ -338,6 +346,29 @@ void session_tick(struct daemon *d, struct session *s, long now)
 	}
 }
 
+/* W_XCONF: the relay's target, from the session's own record of the
+ * display (resolved when the launch was accepted), never the guest's. */
+static int send_xconf(struct daemon *d, struct session *s)
+{
+	struct mcd_msg m = { .type = MCD_MSG_W_XCONF };
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	if (s->xaddr.port == 0 ||
+	    getnameinfo((struct sockaddr *)&s->xaddr.sa, s->xaddr.salen, addr,
+			sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0) {
+		session_fail(d, s, "display %s: %s", s->display,
+			     s->xaddr.bad[0] ? s->xaddr.bad
+					     : "no address to relay to");
+		return -1;
+	}
+	m.u.wxconf.port = s->xaddr.port;
+	m.u.wxconf.tls = s->xaddr.tls ? 1 : 0;
+	m.u.wxconf.display = s->xaddr.display;
+	m.u.wxconf.host = s->xaddr.host;
+	m.u.wxconf.addr = addr;
+	return send_msg(d, s, &m);
+}
+
 int session_launch(struct daemon *d, struct session *s)
 {
 	struct mcd_msg m = { .type = MCD_MSG_LAUNCH2 };
@@ -367,9 +398,11 @@ int session_launch(struct daemon *d, struct session *s)
 	l->session_id = s->sid;
 	l->user = s->user;
 	l->display = s->display;
-	/* A kept domain's relay belonged to its last launch's display. */
-	xfwd_free(s->xf);
-	s->xf = NULL;
+	/* Where the worker's relay goes: this launch's display (a kept
+	 * domain's last relay belonged to the last launch). */
+	s->xlast_error[0] = '\0';
+	if ((l->flags & MCD_LAUNCH_X_RELAY) && send_xconf(d, s) < 0)
+		return -1;
 	s->awaiting_ready = 0;
 	for (l->argc = 0; s->argv[l->argc]; l->argc++)
 		l->argv[l->argc] = s->argv[l->argc];
@@ -471,7 +504,7 @@ static void on_ready(struct daemon *d, struct session *s,
 static void on_failed(struct daemon *d, struct session *s,
 		      const struct mcd_failed *f)
 {
-	const char *xerr = s->xf ? xfwd_last_error(s->xf) : "";
+	const char *xerr = s->xlast_error;
 	const char *why = f->reason;
 	size_t dlen = strlen(s->display);
 
@@ -503,85 +536,32 @@ static void on_failed(struct daemon *d, struct session *s,
 	session_fail(d, s, "display %s: %s", s->display, why);
 }
 
-/* How the relay sends: no session_fail here, the relay is still working
- * on its state; the caller fails the session once it returns. */
-static int xf_send(void *ctx, const struct mcd_msg *m)
+/* W_XNOTE: what the session's worker says about its relay and itself.
+ * The text was checked by the decoder (printable, bounded). */
+static void on_note(struct daemon *d, struct session *s,
+		    const struct mcd_wxnote *n)
 {
-	struct session *s = ctx;
-	uint8_t buf[MCD_MAX_FRAME];
-	int n = mcd_encode(m, buf, sizeof(buf));
-
-	if (n < 0 || !s->chan || mcd_chan_send(s->chan, buf, (size_t)n) < 0) {
-		s->xsend_failed = 1;
-		return -1;
+	switch (n->kind) {
+	case MCD_WX_LAST_ERROR:
+		snprintf(s->xlast_error, sizeof(s->xlast_error), "%s", n->text);
+		break;
+	case MCD_WX_FAILED:
+		session_fail(d, s, "%s", n->text);
+		break;
+	case MCD_WX_LOG:
+		log_limit_info(&s->loglim, "session %s: %s", s->sid, n->text);
+		break;
 	}
-	return 0;
-}
-
-static int xf_room(void *ctx)
-{
-	struct session *s = ctx;
-
-	return s->chan && mcd_chan_has_room(s->chan);
-}
-
-static void x_failed(struct daemon *d, struct session *s, const char *err)
-{
-	if (s->xsend_failed)
-		session_fail(d, s, "agent did not take X relay data");
-	else
-		session_fail(d, s, "guest protocol error: %s", err);
-}
-
-/* X_OPEN, X_DATA, X_ACK, X_CLOSE: only in relay mode, only while the app
- * is being launched or runs; xfwd checks the relay rules. */
-static void on_x(struct daemon *d, struct session *s, const struct mcd_msg *m)
-{
-	char err[160] = "";
-
-	if (!(s->opt.xflags & MCD_LAUNCH_X_RELAY)) {
-		session_fail(d, s, "guest protocol error: %s but the launch is not in X relay mode",
-			     mcd_msg_name(m->type));
-		return;
-	}
-	if (s->st != S_LAUNCHING && s->st != S_RUNNING && s->st != S_STOPPING) {
-		session_fail(d, s, "guest protocol error: unexpected %s",
-			     mcd_msg_name(m->type));
-		return;
-	}
-	if (!s->xf) {
-		struct xfwd_out out = { xf_send, s, xf_room };
-
-		s->xf = xfwd_new_addr(&s->xaddr, &out, &s->loglim);
-		if (!s->xf) {
-			session_fail(d, s, "out of memory for the X relay");
-			return;
-		}
-	}
-	if (xfwd_message(s->xf, m, err, sizeof(err)) < 0)
-		x_failed(d, s, err);
-}
-
-unsigned session_xpollfds(struct session *s, struct pollfd *pfd, unsigned max)
-{
-	if (!s->xf || !s->chan || s->st == S_DESTROYING)
-		return 0;
-	return xfwd_pollfds(s->xf, pfd, max);
-}
-
-void session_xevent(struct daemon *d, struct session *s,
-		    const struct pollfd *pfd)
-{
-	if (!s->xf || !s->chan || s->st == S_DESTROYING)
-		return;
-	if (xfwd_event(s->xf, pfd) < 0)
-		x_failed(d, s, "");
 }
 
 static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 {
 	const char *sid = NULL;
 
+	if (m->type == MCD_MSG_W_XNOTE) {
+		on_note(d, s, &m->u.wxnote);
+		return;
+	}
 	switch (m->type) {
 	case MCD_MSG_STARTED: sid = m->u.started.session_id; break;
 	case MCD_MSG_EXITED: sid = m->u.exited.session_id; break;
@@ -646,10 +626,6 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		on_ready(d, s, &m->u.ready);
 		return;
 	}
-	if (m->type >= MCD_MSG_X_OPEN && m->type <= MCD_MSG_X_CLOSE) {
-		on_x(d, s, m);
-		return;
-	}
 	if (m->type == MCD_MSG_FAILED && s->st == S_LAUNCHING) {
 		on_failed(d, s, &m->u.failed);
 		return;
@@ -703,8 +679,10 @@ static void drain(struct daemon *d, struct session *s)
 			goto closed;
 		if (n == 0)
 			return;
-		r = mcd_rx_commit(s->rx, (size_t)n, MCD_DIR_TO_DOM0, &m, err,
-				  sizeof(err));
+		/* The worker's frames: the agent's, checked again here,
+		 * and its own W_XNOTE. */
+		r = mcd_rx_commit(s->rx, (size_t)n, MCD_DIR_FROM_WORKER, &m,
+				  err, sizeof(err));
 		if (r < 0) {
 			session_fail(d, s, "guest protocol error: %s", err);
 			return;
@@ -717,6 +695,14 @@ closed:
 	drop_chan(s);
 	if (s->st == S_STOPPING || s->st == S_DESTROYING)
 		return;
+	if (s->st == S_HELLO && !s->hello_done) {
+		/* The worker could not connect the vchan yet (or the agent
+		 * went before it said HELLO): try again, within the state's
+		 * deadline. */
+		s->st = S_CONNECTING;
+		s->next_try = now_ms() + CONNECT_RETRY_MS;
+		return;
+	}
 	if (s->st == S_IDLE)
 		pool_forget(d, s); /* not claimable until it says idle again */
 	if (s->st == S_RUNNING || s->st == S_IDLE) {
@@ -744,9 +730,6 @@ void session_readable(struct daemon *d, struct session *s)
 	 * it; never waits. */
 	mcd_chan_ready(s->chan);
 	drain(d, s); /* also notices a close */
-	if (s->xf && s->chan && s->st != S_DESTROYING &&
-	    mcd_chan_has_room(s->chan) && xfwd_resume(s->xf) < 0)
-		x_failed(d, s, "");
 }
 
 void session_volume_done(struct daemon *d, struct session *s, int attach,

@@ -73,6 +73,18 @@ void xfwd_set_ca(const char *path)
 	tls_ctx_cached = NULL;
 }
 
+const char *xfwd_ca(void)
+{
+	return ca_path;
+}
+
+static SSL_CTX *tls_ctx(char *err, size_t errlen);
+
+int xfwd_tls_preload(void)
+{
+	return tls_ctx(NULL, 0) ? 0 : -1;
+}
+
 static SSL_CTX *tls_ctx(char *err, size_t errlen)
 {
 	SSL_CTX *ctx;

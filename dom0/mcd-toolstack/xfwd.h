@@ -67,8 +67,14 @@ struct xfwd_out {
 };
 
 /* The CA file for every TLS connection of this process (the service's
- * --x11-ca).  Read when the first TLS connection is made. */
+ * --x11-ca).  Read when the first TLS connection is made, or by
+ * xfwd_tls_preload(). */
 void xfwd_set_ca(const char *path);
+const char *xfwd_ca(void);
+/* Make the TLS context now, while files can still be read (a session
+ * worker, before its sandbox).  0, or -1: TLS connections will fail with
+ * the reason. */
+int xfwd_tls_preload(void);
 
 /*
  * Resolve display ("host:N[.S]"): tls_port 0 for plain X11 on TCP

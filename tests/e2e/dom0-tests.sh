@@ -29,6 +29,10 @@ no_domains() { [ "$(mcd_domain_count)" -eq 0 ]; }
 no_sessions() { [ "$(sessions_count)" -eq 0 ]; }
 check "no MCD domain left" wait_for 60 no_domains
 check "no session nodes left" wait_for 30 no_sessions
+# A worker its seccomp filter killed (SIGSYS) or that crashed is logged.
+check "no session worker died of a signal in the whole run" \
+	sh -c "! grep -q 'its worker (pid [0-9]*) died of signal' $LOG"
+grep 'its worker (pid' $LOG | sed 's/^/#   /'
 echo "# service log:"
 sed 's/^/#   /' $LOG | tail -n 80
 echo "e2e: $passed passed, $failed failed"

@@ -20,6 +20,10 @@
  *              the launch's cookie, asks for large images without end,
  *              and then reads its ring only every 1.9 s, acknowledging
  *              everything (no protocol rule broken); never says READY
+ *   xopenflood takes a relay LAUNCH2 (whose display refuses connections)
+ *              and opens X connections one after another, each refused
+ *              by dom0, 2000 times: one warning each would flood the log
+ *   nohello    accepts dom0's connection and then says nothing at all
  *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
  *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
  *              "MCD-PROBE <path> readable|denied|absent|error" for each, then
@@ -49,13 +53,14 @@
 #define PROBE_MAX_DOMID 32
 
 enum mode { M_GARBAGE, M_OVERSIZED, M_TRUNCATED, M_WRONGDIR, M_BADXS,
-	    M_PROBE, M_CRASH, M_SLOWREADER };
+	    M_PROBE, M_CRASH, M_SLOWREADER, M_XOPENFLOOD, M_NOHELLO };
 
 static const char *const mode_names[] = {
 	[M_GARBAGE] = "garbage", [M_OVERSIZED] = "oversized",
 	[M_TRUNCATED] = "truncated", [M_WRONGDIR] = "wrongdir",
 	[M_BADXS] = "badxs", [M_PROBE] = "probe", [M_CRASH] = "crash",
-	[M_SLOWREADER] = "slowreader",
+	[M_SLOWREADER] = "slowreader", [M_XOPENFLOOD] = "xopenflood",
+	[M_NOHELLO] = "nohello",
 };
 
 static void usage(FILE *f)
@@ -71,6 +76,8 @@ static void usage(FILE *f)
 "  badxs      junk in data/mcd/agent and data/mcd/vchan, then (after\n"
 "             --delay seconds, default 5) a real vchan serving garbage\n"
 "  crash      HELLO, then crash the guest kernel (sysrq c)\n"
+"  xopenflood take a relay LAUNCH2, open 2000 X connections dom0 refuses\n"
+"  nohello    accept dom0's connection, then never say anything\n"
 "  slowreader take a relay LAUNCH2, ask the thin client for large images\n"
 "             without end, read the ring only every 1.9 s (acking all)\n"
 "  probe      try to read dom0's and other guests' MCD nodes; prints\n"
@@ -255,6 +262,68 @@ static uint32_t x_root(const uint8_t *r, size_t n, unsigned *w, unsigned *h)
 	return get32(r + off);
 }
 
+/* HELLO, STATUS idle, then wait for the LAUNCH2 and say STARTED; the
+ * session id in sid. */
+static void take_launch(struct mcd_chan *c, struct mcd_rx *rx,
+			char sid[MCD_SESSION_ID_LEN + 1])
+{
+	struct mcd_msg m = { .type = MCD_MSG_STATUS };
+
+	send_hello(c);
+	m.u.status.state = MCD_AGENT_IDLE;
+	m.u.status.session_id = "";
+	send_msg(c, &m);
+	sid[0] = '\0';
+	while (!sid[0]) {
+		if (next_frame(c, rx, &m, 1000) < 0)
+			fatalx("dom0 went away before the launch");
+		if (m.type == MCD_MSG_LAUNCH2)
+			snprintf(sid, MCD_SESSION_ID_LEN + 1, "%s",
+				 m.u.launch.session_id);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = MCD_MSG_STARTED;
+	m.u.started.pid = 4242;
+	m.u.started.session_id = sid;
+	send_msg(c, &m);
+}
+
+/* X_OPEN after X_OPEN, each refused (dom0 cannot reach the display) and
+ * closed by dom0; the next one as soon as the close arrives. */
+static void xopen_flood(struct mcd_chan *c)
+{
+	static struct mcd_rx rx;
+	char sid[MCD_SESSION_ID_LEN + 1];
+	struct mcd_msg m;
+	uint8_t buf[MCD_MAX_FRAME];
+	unsigned opened = 0, closed = 0;
+
+	mcd_rx_init(&rx);
+	take_launch(c, &rx, sid);
+	while (opened < 2000) {
+		struct mcd_msg o = { .type = MCD_MSG_X_OPEN };
+		int n, r;
+
+		o.u.x.conn = ++opened;
+		n = mcd_encode(&o, buf, sizeof(buf));
+		if (n < 0 || mcd_chan_send(c, buf, (size_t)n) < 0)
+			fatalx("dom0 did not take X_OPEN %u", opened);
+		/* Keep a few in flight, never more than dom0 allows. */
+		while (opened - closed >= 8 &&
+		       (r = next_frame(c, &rx, &m, 5000)) != 0) {
+			if (r < 0)
+				fatalx("dom0 closed the channel after %u X_OPENs",
+				       opened);
+			if (m.type == MCD_MSG_X_CLOSE)
+				closed++;
+		}
+		if (opened - closed >= 8)
+			fatalx("dom0 stopped answering after %u X_OPENs", opened);
+	}
+	say("MCD-HOSTILE opened %u X connections, %u closed by dom0", opened,
+	    closed);
+}
+
 static void slow_reader(struct mcd_chan *c)
 {
 	static struct mcd_rx rx;
@@ -347,6 +416,12 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 	int n;
 
 	switch (mode) {
+	case M_NOHELLO:
+		say("MCD-HOSTILE connected, saying nothing");
+		break;
+	case M_XOPENFLOOD:
+		xopen_flood(c);
+		break;
 	case M_SLOWREADER:
 		slow_reader(c);
 		break;

@@ -26,7 +26,7 @@ mkdir -p "$cache"
 # its cookie, CA and ports ride into dom0 as payload files.
 extra=()
 case " ${cases[*]} " in
-*/8[0-9]-x11*)
+*/8[0-9]-x11* | */88-agent*)
 	tc=$(mktemp -d /tmp/mcd-thin-client.XXXXXX)
 	trap 'tests/e2e/thin-client.sh stop "$tc"' EXIT
 	tests/e2e/thin-client.sh start "$tc"
@@ -35,7 +35,7 @@ case " ${cases[*]} " in
 esac
 # The share case needs a file server on the host (tests/e2e/share-server.sh).
 case " ${cases[*]} " in
-*/86-shares*)
+*/86-shares* | */88-agent*)
 	ss=$(mktemp -d /tmp/mcd-share-server.XXXXXX)
 	trap '[ -z "${tc:-}" ] || tests/e2e/thin-client.sh stop "$tc"; tests/e2e/share-server.sh stop "$ss"' EXIT
 	tests/e2e/share-server.sh start "$ss"

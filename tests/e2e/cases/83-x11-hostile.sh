@@ -78,4 +78,41 @@ else
 	check "hostile X: the service log grew by a bounded amount ($grown bytes)" \
 		test $grown -lt 20000
 	check "hostile X: the service survived" daemon_alive
+
+	# X_OPEN after X_OPEN towards a display that refuses them: one
+	# warning per refusal would be 2000 lines; the log stays bounded.
+	sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:xopenflood/" \
+	    -e '/^mcd_ready_timeout/d' $TD/hostile.cfg >$TD/hostile-xopen.cfg
+	echo "mcd_ready_timeout = 90" >>$TD/hostile-xopen.cfg
+	log_before=$(wc -c <$LOG)
+	($T launch --template hostile-xopen --user alice --display "10.0.2.2:$XDEAD" \
+		--xauth $COOKIE -- /usr/bin/mcd-test-app >/tmp/xopen.out 2>/tmp/xopen.err
+	 echo $? >/tmp/xopen.rc) &
+	xopen_pid=$!
+	flooded() {
+		s=$(sid_from /tmp/xopen.err)
+		[ -n "$s" ] && console_has "$s" "MCD-HOSTILE opened 2000"
+	}
+	wait_for 150 flooded
+	xsid=$(sid_from /tmp/xopen.err)
+	check "hostile X: 2000 X_OPENs towards a refusing display were each refused" flooded
+	grown=$(($(wc -c <$LOG) - log_before))
+	echo "# hostile X: the service log grew by $grown bytes during the X_OPEN flood"
+	check "hostile X: ... and the service log grew by a bounded amount ($grown bytes)" \
+		test $grown -lt 20000
+	check "hostile X: ... and says how many lines it dropped" \
+		grep -q "session $xsid: [0-9]* log lines dropped" $LOG
+	$T end "$xsid" >/dev/null 2>&1
+	wait $xopen_pid
+	check "hostile X: the flooding session's domain is destroyed" wait_for 30 domain_gone "$xsid"
+
+	# A guest that connects and never says HELLO: its own deadline ends it.
+	sed -e "s/mcd.test=hostile:[a-z]*/mcd.test=hostile:nohello/" \
+	    -e 's/^mcd_agent_timeout.*/mcd_agent_timeout = 30/' \
+	    $TD/hostile.cfg >$TD/hostile-nohello.cfg
+	expect_fail "hostile: a guest that never says HELLO fails at its deadline" \
+		"did not answer within 30 s" \
+		$T launch --x none --template hostile-nohello --user alice \
+		--display $DISPLAY_ADDR -- /usr/bin/mcd-test-app
+	check "hostile: the service survived" daemon_alive
 fi
