@@ -227,3 +227,10 @@ $(O)/tests/e2e/stuck-client.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
 $(O)/tests/mcd-stuck-client: $(O)/tests/e2e/stuck-client.o \
 		$(O)/dom0/mcd-toolstack/ctl.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
+
+# --- the app's output apart from the agent's (guest/linux-agent/appout.c) ---
+UNIT_TESTS += $(O)/tests/unit/test_agent_appout
+
+$(O)/tests/unit/test_agent_appout: $(O)/tests/unit/test_agent_appout.o \
+		$(O)/guest/linux-agent/appout.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)

@@ -615,11 +615,11 @@ static int child_reports(int fd)
 }
 
 static int spawn(const struct launch_user *u, const struct mcd_launch *req,
-		 const struct launch_env *e, pid_t *pidp, uint32_t *code,
-		 char *reason, size_t reason_len)
+		 const struct launch_env *e, pid_t *pidp, int *outfd,
+		 uint32_t *code, char *reason, size_t reason_len)
 {
 	struct spawn_report rep;
-	int pfd[2];
+	int pfd[2], opfd[2] = { -1, -1 };
 	ssize_t n;
 	pid_t pid;
 
@@ -628,11 +628,21 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		snprintf(reason, reason_len, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	if (outfd && pipe2(opfd, O_CLOEXEC) < 0) {
+		snprintf(reason, reason_len, "pipe: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		snprintf(reason, reason_len, "fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
+		if (outfd) {
+			close(opfd[0]);
+			close(opfd[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
@@ -642,6 +652,10 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		if (setsid() < 0)
 			child_fail(pfd[1], STAGE_SETSID);
 		if (child_stdin_null() < 0)
+			child_fail(pfd[1], STAGE_STDIN);
+		/* Its output is its own, never the agent's (appout.h). */
+		if (outfd && (dup2(opfd[1], STDOUT_FILENO) < 0 ||
+			      dup2(opfd[1], STDERR_FILENO) < 0))
 			child_fail(pfd[1], STAGE_STDIN);
 		child_close_fds();
 		if (launch_become_user(u) < 0)
@@ -653,6 +667,8 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		child_fail(pfd[1], STAGE_EXEC);
 	}
 	close(pfd[1]);
+	if (outfd)
+		close(opfd[1]);
 	/* EOF: exec succeeded and closed the pipe.  A report: it failed.
 	 * Nothing, for long: the child (the user's once it dropped root) was
 	 * stopped on its way. */
@@ -660,6 +676,8 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 		close(pfd[0]);
 		kill(pid, SIGKILL);
 		wait_child(pid, NULL);
+		if (outfd)
+			close(opfd[0]);
 		snprintf(reason, reason_len, "the app did not start within %d s",
 			 LAUNCH_CHILD_TIMEOUT_MS / 1000);
 		return -1;
@@ -669,8 +687,12 @@ static int spawn(const struct launch_user *u, const struct mcd_launch *req,
 	close(pfd[0]);
 	if (n == 0) {
 		*pidp = pid;
+		if (outfd)
+			*outfd = opfd[0];
 		return 0;
 	}
+	if (outfd)
+		close(opfd[0]);
 	wait_child(pid, NULL);
 	if (n != (ssize_t)sizeof(rep)) {
 		snprintf(reason, reason_len, "app process failed before exec");
@@ -737,8 +759,8 @@ void launch_wipe_secrets(const struct mcd_launch *req)
 }
 
 int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
-		 const struct launch_x *x, pid_t *pid, uint32_t *code,
-		 char *reason, size_t reason_len)
+		 const struct launch_x *x, pid_t *pid, int *outfd,
+		 uint32_t *code, char *reason, size_t reason_len)
 {
 	struct launch_env *e = calloc(1, sizeof(*e));
 	int rc;
@@ -750,7 +772,7 @@ int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
 		return -1;
 	}
 	launch_build_env(u, req, x, e);
-	rc = spawn(u, req, e, pid, code, reason, reason_len);
+	rc = spawn(u, req, e, pid, outfd, code, reason, reason_len);
 	free(e);
 	return rc;
 }
@@ -767,7 +789,8 @@ int launch_start(const struct launch_opts *o, const struct mcd_launch *req,
 		return -1;
 	}
 	if (launch_prepare(o, req, u, code, reason, reason_len) == 0)
-		rc = launch_spawn(u, req, NULL, pid, code, reason, reason_len);
+		rc = launch_spawn(u, req, NULL, pid, NULL, code, reason,
+				  reason_len);
 	free(u);
 	return rc;
 }

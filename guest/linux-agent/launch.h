@@ -76,9 +76,11 @@ struct launch_x {
 int launch_prepare(const struct launch_opts *o, const struct mcd_launch *req,
 		   struct launch_user *u, uint32_t *code, char *reason,
 		   size_t reason_len);
+/* With outfd, the app's stdout and stderr are a pipe whose read end is
+ * returned there (appout.h reads it); without, they are the agent's. */
 int launch_spawn(const struct launch_user *u, const struct mcd_launch *req,
-		 const struct launch_x *x, pid_t *pid, uint32_t *code,
-		 char *reason, size_t reason_len);
+		 const struct launch_x *x, pid_t *pid, int *outfd,
+		 uint32_t *code, char *reason, size_t reason_len);
 
 /*
  * For the other children the agent forks (the X watcher): undo the agent's

@@ -4,6 +4,7 @@
 #include "loop.h"
 
 #include "agent.h"
+#include "appout.h"
 #include "launch.h"
 #include "log.h"
 #include "mcd_chan.h"
@@ -43,6 +44,7 @@ struct loop {
 	struct xsess *x;
 	struct launch_x xenv;
 	struct launch_user user;
+	struct appout appout;   /* the app's stdout and stderr */
 	int pending;            /* waiting for the X display check */
 	uint8_t *pending_req;   /* the LAUNCH2 frame, re-decoded to spawn */
 	int pending_len;
@@ -101,6 +103,21 @@ static int x_send(void *ctx, const struct mcd_msg *m)
 	return op_send(ctx, m);
 }
 
+/* Start the app with its output on a pipe of its own (appout.h). */
+static int spawn_app(struct loop *l, const struct mcd_launch *req,
+		     const struct launch_x *x, pid_t *pid, uint32_t *code,
+		     char *reason, size_t reason_len)
+{
+	int fd = -1;
+
+	appout_close(&l->appout);
+	if (launch_spawn(&l->user, req, x, pid, &fd, code, reason,
+			 reason_len) < 0)
+		return -1;
+	appout_init(&l->appout, fd, stderr);
+	return 0;
+}
+
 /*
  * The user, then the storage, then (X modes) the X side, whose display
  * check runs in the loop: the request is kept as an encoded frame (its
@@ -120,8 +137,7 @@ static int op_launch(void *ctx, const struct mcd_launch *req, pid_t *pid,
 			  reason_len) < 0)
 		return -1;
 	if (!(req->flags & (MCD_LAUNCH_X_RELAY | MCD_LAUNCH_X_DIRECT)))
-		return launch_spawn(&l->user, req, NULL, pid, code, reason,
-				    reason_len);
+		return spawn_app(l, req, NULL, pid, code, reason, reason_len);
 	m.u.launch = *req;
 	l->pending_len = mcd_encode(&m, l->pending_req, MCD_MAX_FRAME);
 	if (l->pending_len < 0) {
@@ -151,8 +167,8 @@ static void pending_spawn(struct loop *l)
 		       (size_t)l->pending_len - MCD_HDR_LEN, &m, err,
 		       sizeof(err)) < 0) {
 		snprintf(reason, sizeof(reason), "kept request: %s", err);
-	} else if (launch_spawn(&l->user, &m.u.launch, &l->xenv, &pid, &code,
-				reason, sizeof(reason)) == 0) {
+	} else if (spawn_app(l, &m.u.launch, &l->xenv, &pid, &code, reason,
+			     sizeof(reason)) == 0) {
 		xsess_app_started(l->x, pid);
 	} else {
 		pid = 0;
@@ -302,6 +318,8 @@ static void chan_event(struct loop *l)
 
 static void reap(struct loop *l)
 {
+	/* What the app wrote before it went, ahead of the news. */
+	appout_read(&l->appout, now_ms());
 	for (;;) {
 		siginfo_t si;
 		int status;
@@ -434,6 +452,7 @@ static void loop_free(struct loop *l)
 	xsess_end(l->x);
 	l->x = NULL;
 	storage_unmount(&l->storage);
+	appout_close(&l->appout);
 	free(l->rx);
 	free(l->tx);
 	free(l->pending_req);
@@ -449,6 +468,7 @@ int loop_run(const struct loop_opts *o)
 	l.launch.create_users = o->conf.create_users;
 	l.backoff = LOOP_RETRY_MIN_MS;
 	agent_init(&l.agent, &loop_ops, &l);
+	appout_init(&l.appout, -1, stderr);
 	l.rx = malloc(sizeof(*l.rx));
 	l.tx = malloc(MCD_MAX_FRAME);
 	l.pending_req = malloc(MCD_MAX_FRAME);
@@ -463,7 +483,7 @@ int loop_run(const struct loop_opts *o)
 	}
 
 	while (!l.quit) {
-		struct pollfd pfd[2 + LOOP_MAX_XFDS];
+		struct pollfd pfd[3 + LOOP_MAX_XFDS];
 		long now = now_ms();
 		nfds_t n = 1;
 		int nx;
@@ -490,14 +510,19 @@ int loop_run(const struct loop_opts *o)
 			pfd[1].events = 0;
 			pfd[1].revents = 0;
 		}
-		n = 2;
-		nx = xsess_pollfds(l.x, pfd + 2, LOOP_MAX_XFDS);
+		/* poll ignores a negative fd: no app output to read. */
+		pfd[2] = (struct pollfd){ l.appout.fd, POLLIN, 0 };
+		n = 3;
+		nx = xsess_pollfds(l.x, pfd + 3, LOOP_MAX_XFDS);
 		n += (nfds_t)nx;
 		if (poll(pfd, n, poll_timeout(&l, now)) < 0) {
 			if (errno != EINTR)
 				log_warn("poll");
 			continue;
 		}
+		/* The app's last lines before the news of its exit. */
+		if (pfd[2].revents)
+			appout_read(&l.appout, now_ms());
 		if (pfd[0].revents)
 			signal_event(&l);
 		if (l.quit)
@@ -505,7 +530,7 @@ int loop_run(const struct loop_opts *o)
 		if (l.chan && pfd[1].revents)
 			chan_event(&l);
 		if (nx > 0 && l.x)
-			x_event(&l, pfd + 2, nx);
+			x_event(&l, pfd + 3, nx);
 	}
 	agent_shutdown(&l.agent);
 	loop_free(&l);

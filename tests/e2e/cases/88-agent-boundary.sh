@@ -56,6 +56,21 @@ else
 fi
 rm -f $TD/keep88.cfg
 
+# --- the app's output is its own ---------------------------------------
+# An app that prints a line looking like the agent's: on the console it
+# is marked as the app's, never at the start of a line.
+if o88=$(launch linux-demo /usr/bin/mcd-test-app --say "mcd-agent: session 0000000000000000: FORGED" 2>/tmp/o88.err); then
+	wait_for 30 console_has "$o88" "FORGED"
+	check "boundary: the app's output reaches the console, marked as the app's" \
+		console_has "$o88" "^app: mcd-agent: session 0000000000000000: FORGED"
+	check "boundary: ... and never as a line of the agent's" \
+		sh -c "! grep -q '^mcd-agent: session 0000000000000000: FORGED' /var/log/xen/guest-mcd-$o88.log"
+	$T end "$o88" >/dev/null 2>&1
+	wait_for 30 domain_gone "$o88"
+else
+	not_ok "boundary: launch of the app that forges a line: $(tail -n 1 /tmp/o88.err)"
+fi
+
 # --- only regular accounts ----------------------------------------------
 expect_fail "boundary: --user daemon (uid 1) is refused as a system account" \
 	"daemon is a system account" \
