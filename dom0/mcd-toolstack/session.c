@@ -663,6 +663,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 static void drain(struct daemon *d, struct session *s)
 {
 	char err[160];
+	int said_hello;
 
 	if (!s->chan)
 		return;
@@ -692,10 +693,11 @@ static void drain(struct daemon *d, struct session *s)
 	}
 	return;
 closed:
+	said_hello = s->hello_done; /* drop_chan() forgets it */
 	drop_chan(s);
 	if (s->st == S_STOPPING || s->st == S_DESTROYING)
 		return;
-	if (s->st == S_HELLO && !s->hello_done) {
+	if (s->st == S_HELLO && !said_hello) {
 		/* The worker could not connect the vchan yet (or the agent
 		 * went before it said HELLO): try again, within the state's
 		 * deadline. */

@@ -129,6 +129,7 @@ for mode in garbage oversized truncated wrongdir badxs; do
 	*) check "the service logged the protocol error ($mode)" \
 		grep -q "session $hsid.*guest protocol error\|session $hsid.*agent closed the channel" $LOG ;;
 	esac
+	grep "session $hsid" $LOG | tail -n 4 | sed 's/^/#     /'
 	check "hostile guest's domain destroyed ($mode)" wait_for 30 domain_gone "$hsid"
 	check "hostile guest's session removed ($mode)" wait_for 10 session_gone "$hsid"
 done
