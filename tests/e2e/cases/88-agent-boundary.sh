@@ -8,23 +8,12 @@
 # Session 1 leaves, in sessions of their own, a process that keeps forking
 # and one that swaps ~/docs between a directory and a symlink to /usr/sbin.
 # Session 2, in the same kept domain, mounts an NFS export on ~/docs.
-nfs88_up() {
-	pidof rpc.mountd >/dev/null && return 0
-	mkdir -p /proc/fs/nfsd /srv/nfs/alice &&
-	{ grep -q nfsd /proc/mounts || mount -t nfsd nfsd /proc/fs/nfsd; } &&
-	chown 1000:1000 /srv/nfs/alice &&
-	echo "/srv/nfs/alice 10.0.2.0/24(rw,sync,no_subtree_check,sec=sys)" >/etc/exports &&
-	mkdir -p /var/lib/nfs/v4recovery &&
-	echo 10 >/proc/fs/nfsd/nfsv4leasetime && echo 10 >/proc/fs/nfsd/nfsv4gracetime &&
-	exportfs -ra && rpc.mountd -N 3 --no-udp && rpc.nfsd -N 3 --no-udp -p 2049 4 &&
-	sleep 12
-}
 sed -e '/^mcd_keep_for_user/d' -e '/^mcd_pool_size/d' $TD/linux-net.cfg >$TD/keep88.cfg
 echo "mcd_keep_for_user = 1" >>$TD/keep88.cfg
 klaunch() {
 	$T launch --x none --template keep88 --user alice --display 10.0.2.2:0 "$@"
 }
-if ! nfs88_up >/tmp/nfs88.log 2>&1; then
+if ! nfs_up >/tmp/nfs88.log 2>&1; then
 	not_ok "boundary: dom0's nfsd did not start: $(tail -n 1 /tmp/nfs88.log)"
 elif k1=$(klaunch -- /usr/bin/mcd-test-app --survivor docs 2>/tmp/k88.err); then
 	check "boundary: session 1 left a setsid() survivor and a mount point swapper" \
