@@ -234,3 +234,21 @@ UNIT_TESTS += $(O)/tests/unit/test_agent_appout
 $(O)/tests/unit/test_agent_appout: $(O)/tests/unit/test_agent_appout.o \
 		$(O)/guest/linux-agent/appout.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- helper programs: deadline, output tail, process group; the same
+# tests against dom0's module and the agent's ---
+UNIT_TESTS += $(O)/tests/unit/test_runprog $(O)/tests/unit/test_agent_runprog
+
+$(O)/tests/unit/test_runprog.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_runprog: $(O)/tests/unit/test_runprog.o \
+		$(O)/dom0/mcd-toolstack/runprog.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
+	@mkdir -p $(dir $@)
+	$(CC) $(MCD_CFLAGS) -Iguest/linux-agent -c $< -o $@
+
+$(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
+		$(O)/guest/linux-agent/runprog.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)

@@ -3,7 +3,7 @@
 SSL_LIBS := -lssl
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
-	dom0/mcd-toolstack/clone.c \
+	dom0/mcd-toolstack/clone.c dom0/mcd-toolstack/runprog.c \
 	dom0/mcd-toolstack/load.c \
 	dom0/mcd-toolstack/cmd_template.c \
 	dom0/mcd-toolstack/cmd_load.c

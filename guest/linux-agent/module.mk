@@ -1,6 +1,6 @@
 # The Linux guest agent, mcd-agent.  It needs only libxenvchan, libxenstore
 # and libxentoollog in the guest (not libxl), so it does not link XEN_LIBS.
-AGENT_SRCS := log.c conf.c agent.c launch.c storage.c xsess.c xcookie.c \
+AGENT_SRCS := log.c conf.c agent.c launch.c runprog.c storage.c xsess.c xcookie.c \
 	xrelay.c xwatch.c xs.c appout.c loop.c
 AGENT_OBJS := $(addprefix $(O)/guest/linux-agent/,$(AGENT_SRCS:.c=.o))
 # libX11 and libXau: the X display check and the session's cookie.
