@@ -83,8 +83,8 @@ static int take(int fd, int is_out, const struct runprog_opts *o,
 	return 1;
 }
 
-static int spawn(char *const argv[], char *const envp[], int out_w, int err_w,
-		 pid_t *pid)
+static int spawn(const char *path, char *const argv[], char *const envp[],
+		 int out_w, int err_w, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -111,7 +111,7 @@ static int spawn(char *const argv[], char *const envp[], int out_w, int err_w,
 	    (rc = posix_spawnattr_setpgroup(&at, 0)) == 0 &&
 	    (rc = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
 	    (rc = posix_spawnattr_setsigdefault(&at, &all)) == 0)
-		rc = posix_spawn(pid, argv[0], &fa, &at, argv, envp);
+		rc = posix_spawn(pid, path, &fa, &at, argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;
@@ -126,6 +126,7 @@ static void reap(pid_t pid, int *status)
 int runprog_run(char *const argv[], const struct runprog_opts *o,
 		struct runprog *r)
 {
+	const char *path = o->path ? o->path : argv ? argv[0] : NULL;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int open_out, open_err, pidfd = -1, status = 0, rc;
 	size_t outlen = 0;
@@ -137,28 +138,28 @@ int runprog_run(char *const argv[], const struct runprog_opts *o,
 	r->code = -1;
 	if (o->out && o->outlen)
 		o->out[0] = '\0';
-	if (!argv || !argv[0] || argv[0][0] != '/') {
+	if (!path || path[0] != '/' || !argv || !argv[0]) {
 		snprintf(r->reason, sizeof(r->reason),
 			 "cannot run %.200s: not an absolute path",
-			 argv && argv[0] ? argv[0] : "(nothing)");
+			 path ? path : "(nothing)");
 		return -1;
 	}
 	if (o->timeout_s <= 0 || (o->out && o->outlen == 0)) {
 		snprintf(r->reason, sizeof(r->reason), "cannot run %.200s: "
-			 "bad options", argv[0]);
+			 "bad options", path);
 		return -1;
 	}
 	if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0 ||
 	    (o->out && pipe2(outp, O_CLOEXEC | O_NONBLOCK) < 0)) {
 		snprintf(r->reason, sizeof(r->reason), "cannot run %.200s: %s",
-			 argv[0], strerror(errno));
+			 path, strerror(errno));
 		goto out;
 	}
 	/* The child's ends of the pipes block like any stdout. */
 	fcntl(errp[1], F_SETFL, 0);
 	if (o->out)
 		fcntl(outp[1], F_SETFL, 0);
-	rc = spawn(argv, o->envp ? o->envp : default_env,
+	rc = spawn(path, argv, o->envp ? o->envp : default_env,
 		   o->out ? outp[1] : errp[1], errp[1], &pid);
 	close(errp[1]);
 	errp[1] = -1;
@@ -168,7 +169,7 @@ int runprog_run(char *const argv[], const struct runprog_opts *o,
 	}
 	if (rc != 0) {
 		snprintf(r->reason, sizeof(r->reason), "cannot run %.200s: %s",
-			 argv[0], strerror(rc));
+			 path, strerror(rc));
 		goto out;
 	}
 #ifdef SYS_pidfd_open
@@ -190,7 +191,7 @@ int runprog_run(char *const argv[], const struct runprog_opts *o,
 			/* Not ours to wait for any more: cannot happen
 			 * unless someone else reaped it. */
 			snprintf(r->reason, sizeof(r->reason), "%.200s: waitpid: %s",
-				 argv[0], strerror(errno));
+				 path, strerror(errno));
 			goto out;
 		}
 		left = deadline - mono_ms();
@@ -200,7 +201,7 @@ int runprog_run(char *const argv[], const struct runprog_opts *o,
 			reap(pid, &status);
 			r->end = RUNPROG_TIMEDOUT;
 			snprintf(r->reason, sizeof(r->reason),
-				 "%.200s did not finish within %d s", argv[0],
+				 "%.200s did not finish within %d s", path,
 				 o->timeout_s);
 			goto out;
 		}

@@ -2,7 +2,7 @@
  * runprog.h - run a helper program (e2fsck, mount, useradd) as root and wait
  * for it, with a deadline.
  *
- * The program is an absolute path run with the argv given, never through a
+ * The program is an absolute path, run with the argv given, never through a
  * shell, with a fixed environment (RUNPROG_ENV unless the caller gives
  * one), stdin on /dev/null, no other descriptor of ours, default signal
  * dispositions and mask, in a process group of its own.  Its stdout and
@@ -40,6 +40,7 @@ enum runprog_end {
 };
 
 struct runprog_opts {
+	const char	*path;		/* the program; NULL: argv[0] */
 	int		timeout_s;	/* the deadline, > 0 */
 	char *const	*envp;		/* NULL: PATH and LC_ALL=C only */
 	char		*out;		/* non-NULL: stdout alone, NUL-ended, */
@@ -58,7 +59,7 @@ struct runprog {
 };
 
 /*
- * Run argv[0] with argv; fill r.  0 if it exited with status 0, -1
+ * Run o->path (or argv[0]) with argv; fill r.  0 if it exited with status 0, -1
  * otherwise (r->end says how it ended).
  */
 int runprog_run(char *const argv[], const struct runprog_opts *o,
