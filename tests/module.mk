@@ -154,7 +154,8 @@ UNIT_TESTS += $(O)/tests/unit/test_clone
 $(O)/tests/unit/test_clone.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
 
 $(O)/tests/unit/test_clone: $(O)/tests/unit/test_clone.o \
-		$(O)/dom0/mcd-toolstack/clone.o $(O)/dom0/mcd-toolstack/log.o
+		$(O)/dom0/mcd-toolstack/clone.o $(O)/dom0/mcd-toolstack/runprog.o \
+		$(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
 
 # --- users' volumes in dom0 (a stand-in mkfs, no Xen) and the agent's
@@ -164,7 +165,8 @@ UNIT_TESTS += $(O)/tests/unit/test_volume $(O)/tests/unit/test_agent_storage
 $(O)/tests/unit/test_volume.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
 
 $(O)/tests/unit/test_volume: $(O)/tests/unit/test_volume.o \
-		$(O)/dom0/mcd-toolstack/volume.o $(O)/dom0/mcd-toolstack/template.o \
+		$(O)/dom0/mcd-toolstack/volume.o $(O)/dom0/mcd-toolstack/runprog.o \
+		$(O)/dom0/mcd-toolstack/template.o \
 		$(O)/dom0/mcd-toolstack/domain.o $(O)/dom0/mcd-toolstack/log.o \
 		$(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
@@ -186,6 +188,7 @@ $(O)/tests/unit/test_load: $(O)/tests/unit/test_load.o \
 		$(O)/dom0/mcd-toolstack/load.o $(O)/dom0/mcd-toolstack/cmd_load.o \
 		$(O)/dom0/mcd-toolstack/cmd_template.o \
 		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/clone.o \
+		$(O)/dom0/mcd-toolstack/runprog.o \
 		$(O)/dom0/mcd-toolstack/domain.o $(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
 
@@ -198,6 +201,7 @@ $(O)/tests/unit/test_cmd_template.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
 $(O)/tests/unit/test_cmd_template: $(O)/tests/unit/test_cmd_template.o \
 		$(O)/dom0/mcd-toolstack/cmd_template.o \
 		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/clone.o \
+		$(O)/dom0/mcd-toolstack/runprog.o \
 		$(O)/dom0/mcd-toolstack/log.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CMOCKA_LIBS)
 

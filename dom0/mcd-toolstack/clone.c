@@ -10,8 +10,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +18,14 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/close_range.h>
 #include <linux/fs.h>
 
 #include "clone.h"
 #include "log.h"
+#include "runprog.h"
 
 #define COPY_CHUNK	(8u << 20)	/* bytes per copy_file_range call */
 #define RW_BUF		(1u << 20)	/* bytes per read in the fallback */
@@ -142,9 +139,10 @@ clone_path(char *buf, size_t n, const char *dir, const char *sid,
 /* --- running lvm ------------------------------------------------------------ */
 
 struct run {
-	int	status;			/* exit status, or -1 */
-	char	out[LVM_OUT_MAX];	/* stdout, cut */
-	char	err[512];		/* first line of stderr */
+	int		status;			/* exit status, or -1 */
+	char		out[LVM_OUT_MAX];	/* stdout, cut */
+	char		err[512];		/* first line of stderr */
+	struct runprog	rp;			/* stderr's tail */
 };
 
 static const char *
@@ -155,57 +153,34 @@ lvm_path(void)
 	return (p && *p) ? p : CLONE_LVM_DEFAULT;
 }
 
-/* Append what fd has to buf (cut at n - 1); 0 at EOF, 1 if more may come. */
-static int
-drain_fd(int fd, char *buf, size_t n, size_t *len)
-{
-	char tmp[1024];
-	ssize_t r;
-	size_t k;
-
-	r = read(fd, tmp, sizeof(tmp));
-	if (r < 0)
-		return (errno == EINTR || errno == EAGAIN) ? 1 : 0;
-	if (r == 0)
-		return 0;
-	k = (size_t)r;
-	if (*len + k > n - 1)
-		k = n - 1 - *len;
-	memcpy(buf + *len, tmp, k);
-	*len += k;
-	buf[*len] = '\0';
-	return 1;
-}
-
 /*
  * Run `lvm args...` (args NULL-terminated, without "lvm") with a fixed
- * environment, stdin /dev/null, capturing stdout and stderr.  Returns 0 with
- * rr->status the exit status (-1 if killed), or -1 with rr->err set if it
- * could not run at all or took longer than CLONE_LVM_TIMEOUT_S.
+ * environment (runprog.h), stdout apart from stderr.  Returns 0 with
+ * rr->status the exit status (-1 if killed) and rr->err the first line of
+ * its stderr, or -1 with rr->err set if it could not run at all or took
+ * longer than CLONE_LVM_TIMEOUT_S.
  */
 static int
 run_lvm(const char *const *args, struct run *rr)
 {
 	static char *const envp[] = {
-		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+		RUNPROG_PATH,
 		"LC_ALL=C",
 		"LVM_SUPPRESS_FD_WARNINGS=1",
 		NULL
 	};
-	char *argv[24], errbuf[4096], *nl;
-	const char *path = lvm_path();
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	int devnull = -1, status, e = 0, open_out = 1, open_err = 1, n, rc = -1;
-	size_t outlen = 0, errlen = 0, i;
-	struct pollfd pfd[2];
-	sigset_t none;
-	ssize_t r;
-	pid_t pid;
-	long deadline;
+	struct runprog_opts o = {
+		.path = lvm_path(),
+		.timeout_s = CLONE_LVM_TIMEOUT_S,
+		.envp = envp,
+		.out = rr->out,
+		.outlen = sizeof(rr->out),
+	};
+	char *argv[24], *s, *nl;
+	size_t i;
 
 	memset(rr, 0, sizeof(*rr));
 	rr->status = -1;
-	errbuf[0] = '\0';
 	argv[0] = "lvm";
 	for (i = 0; args[i]; i++) {
 		if (i + 2 >= sizeof(argv) / sizeof(argv[0])) {
@@ -215,112 +190,27 @@ run_lvm(const char *const *args, struct run *rr)
 		argv[i + 1] = (char *)args[i];
 	}
 	argv[i + 1] = NULL;
-	sigemptyset(&none);
 
-	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
-	    pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(ep, O_CLOEXEC) < 0) {
-		seterr(rr->err, sizeof(rr->err), "cannot run %s: %s", path,
-		    strerror(errno));
-		goto out;
+	runprog_run(argv, &o, &rr->rp);
+	switch (rr->rp.end) {
+	case RUNPROG_TIMEDOUT:
+	case RUNPROG_FAILED:
+		seterr(rr->err, sizeof(rr->err), "%s", rr->rp.reason);
+		return -1;
+	case RUNPROG_SIGNALED:
+		break;
+	case RUNPROG_EXITED:
+		rr->status = rr->rp.code;
+		break;
 	}
-	pid = fork();
-	if (pid < 0) {
-		seterr(rr->err, sizeof(rr->err), "cannot run %s: fork: %s",
-		    path, strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		/* Only async-signal-safe calls from here: we may be one
-		 * thread of many. */
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		if (dup2(devnull, 0) < 0 || dup2(outp[1], 1) < 0 ||
-		    dup2(errp[1], 2) < 0)
-			_exit(127);
-		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-		execve(path, argv, envp);
-		e = errno;
-		(void)!write(ep[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(outp[1]);
-	close(errp[1]);
-	close(ep[1]);
-	outp[1] = errp[1] = ep[1] = -1;
-
-	deadline = ms_now() + CLONE_LVM_TIMEOUT_S * 1000L;
-	while (open_out || open_err) {
-		long left = deadline - ms_now();
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			seterr(rr->err, sizeof(rr->err), "%s %s: no answer in "
-			    "%d s, killed", path, args[0], CLONE_LVM_TIMEOUT_S);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
-			goto out;
-		}
-		n = 0;
-		if (open_out)
-			pfd[n++] = (struct pollfd){ outp[0], POLLIN, 0 };
-		if (open_err)
-			pfd[n++] = (struct pollfd){ errp[0], POLLIN, 0 };
-		if (poll(pfd, (nfds_t)n, (int)(left > 1000 ? 1000 : left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < (size_t)n; i++) {
-			if (!pfd[i].revents)
-				continue;
-			if (pfd[i].fd == outp[0])
-				open_out = drain_fd(outp[0], rr->out,
-				    sizeof(rr->out), &outlen);
-			else
-				open_err = drain_fd(errp[0], errbuf,
-				    sizeof(errbuf), &errlen);
-		}
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			seterr(rr->err, sizeof(rr->err), "%s: waitpid: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-	}
-	do {
-		r = read(ep[0], &e, sizeof(e));
-	} while (r < 0 && errno == EINTR);
-	if (r == (ssize_t)sizeof(e)) {
-		seterr(rr->err, sizeof(rr->err), "cannot run %s: %s", path,
-		    strerror(e));
-		goto out;
-	}
-	rr->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	/* The first line lvm complained with, for error messages. */
-	{
-		char *s = errbuf;
-
-		while (*s == ' ' || *s == '\n')
-			s++;
-		if ((nl = strchr(s, '\n')) != NULL)
-			*nl = '\0';
-		snprintf(rr->err, sizeof(rr->err), "%s", s);
-	}
-	rc = 0;
-out:
-	if (devnull >= 0)
-		close(devnull);
-	for (i = 0; i < 2; i++) {
-		if (outp[i] >= 0)
-			close(outp[i]);
-		if (errp[i] >= 0)
-			close(errp[i]);
-		if (ep[i] >= 0)
-			close(ep[i]);
-	}
-	return rc;
+	s = rr->rp.tail;
+	while (*s == ' ' || *s == '\n')
+		s++;
+	if ((nl = strchr(s, '\n')) != NULL)
+		*nl = '\0';
+	scopy(rr->err, sizeof(rr->err), s);
+	return 0;
 }
 
 /* One line of why an lvm command failed. */

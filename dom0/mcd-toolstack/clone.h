@@ -25,8 +25,9 @@
  * The clone directory (default CLONE_DIR_DEFAULT) is created mode 0700.
  *
  * The lvm tools run as `lvm <command> ...` with a fixed argv and a fixed
- * environment (fork + execve, never a shell); $MCD_LVM names the binary
- * (default CLONE_LVM_DEFAULT), which lets tests use a fake one.
+ * environment (runprog.h: never a shell, killed after CLONE_LVM_TIMEOUT_S);
+ * $MCD_LVM names the binary (default CLONE_LVM_DEFAULT), which lets tests
+ * use a fake one.
  *
  * Threads: every function may run on any thread, several at once for
  * different ids.  Child processes are reaped with waitpid(pid) only, as

@@ -5,13 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libxl.h>
@@ -21,8 +18,11 @@
 #include "domain.h"
 #include "log.h"
 #include "mcd_proto.h"
+#include "runprog.h"
 
-extern char **environ;
+/* A lazy-init mkfs of a sparse file takes a second or two; one that takes
+ * this long is stuck (a hung file system under the volume directory). */
+#define MKFS_TIMEOUT_S	120
 
 static const char *const mkfs_paths[] = {
 	"/sbin/mkfs.ext4", "/usr/sbin/mkfs.ext4", NULL
@@ -150,58 +150,13 @@ static void last_line(char *buf, size_t len, char *out, size_t outlen)
 	snprintf(out, outlen, "%.150s", line);
 }
 
-/*
- * Run argv (absolute program) with stdin from /dev/null and stdout and
- * stderr captured; its exit status, or -1.  posix_spawn, because this
- * runs in a job thread of a process that libxl shares: the child execs at
- * once and is reaped by its pid only (domain.h).
- */
-static int run_capture(char *const argv[], char *out, size_t outlen)
-{
-	posix_spawn_file_actions_t fa;
-	char buf[4096];
-	size_t len = 0;
-	int pfd[2], status;
-	pid_t pid;
-	ssize_t n;
-
-	out[0] = '\0';
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
-	errno = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	if (errno) {
-		snprintf(out, outlen, "%s: %s", argv[0], strerror(errno));
-		close(pfd[0]);
-		return -1;
-	}
-	while ((n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1) /* keep the tail */
-			len = 0;
-	}
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	last_line(buf, len, out, outlen);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* A new sparse file of size bytes at tmp, formatted ext4. */
 static int make_image(const char *tmp, uint64_t size, char *err,
 		      size_t errlen)
 {
 	const char *mkfs = mkfs_program();
+	struct runprog_opts o = { .timeout_s = MKFS_TIMEOUT_S };
+	struct runprog *r;
 	char out[200];
 	int fd, rc;
 
@@ -227,15 +182,35 @@ static int make_image(const char *tmp, uint64_t size, char *err,
 	/* -F: it is a file, not a device; no reserved blocks: the volume is
 	 * one user's; lazy init: the file is sparse, so unwritten tables and
 	 * journal already read as zeros. */
-	rc = run_capture((char *const[]){ (char *)mkfs, "-q", "-F", "-m", "0",
-		(char *)"-E", (char *)"lazy_itable_init=1,lazy_journal_init=1",
-		(char *)tmp, NULL }, out, sizeof(out));
-	if (rc != 0) {
-		snprintf(err, errlen, "mkfs.ext4 failed (%d): %s", rc, out);
+	if ((r = malloc(sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "cannot make a volume: out of memory");
 		unlink(tmp);
 		return -1;
 	}
-	return 0;
+	rc = runprog_run((char *const[]){ (char *)mkfs, "-q", "-F", "-m", "0",
+		(char *)"-E", (char *)"lazy_itable_init=1,lazy_journal_init=1",
+		(char *)tmp, NULL }, &o, r);
+	if (rc != 0) {
+		switch (r->end) {
+		case RUNPROG_EXITED:
+			last_line(r->tail, r->tail_len, out, sizeof(out));
+			snprintf(err, errlen, "mkfs.ext4 failed (%d): %s",
+				 r->code, out);
+			break;
+		case RUNPROG_SIGNALED:
+			last_line(r->tail, r->tail_len, out, sizeof(out));
+			snprintf(err, errlen, "mkfs.ext4 killed by signal %d: %s",
+				 r->code, out);
+			break;
+		case RUNPROG_TIMEDOUT:
+		case RUNPROG_FAILED:
+			snprintf(err, errlen, "mkfs.ext4 failed: %s", r->reason);
+			break;
+		}
+		unlink(tmp);
+	}
+	free(r);
+	return rc;
 }
 
 int volume_prepare(const char *path, uint64_t size, char *err, size_t errlen)
