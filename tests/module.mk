@@ -56,7 +56,7 @@ $(FUZZ_DIR)/fuzz_schema: tests/fuzz/fuzz_schema.c xenstore-schema/mcd_schema.c \
 # The agent's X side: dom0's relay messages, the watcher's lines.
 $(FUZZ_DIR)/fuzz_xagent: tests/fuzz/fuzz_xagent.c guest/linux-agent/xrelay.c \
 		guest/linux-agent/xwatch.c guest/linux-agent/launch.c \
-		xenstore-schema/mcd_proto.c \
+		guest/linux-agent/runprog.c xenstore-schema/mcd_proto.c \
 		guest/linux-agent/xrelay.h guest/linux-agent/xwatch.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ -lX11
@@ -111,8 +111,8 @@ $(O)/tests/unit/test_agent_sm: $(O)/tests/unit/test_agent_sm.o \
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 $(O)/tests/unit/test_agent_launch: $(O)/tests/unit/test_agent_launch.o \
-		$(O)/guest/linux-agent/launch.o $(O)/guest/linux-agent/log.o \
-		$(PROTO_OBJ)
+		$(O)/guest/linux-agent/launch.o $(O)/guest/linux-agent/runprog.o \
+		$(O)/guest/linux-agent/log.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 # Runs the agent it finds at ../../guest/mcd-agent beside itself (or
@@ -128,7 +128,8 @@ UNIT_TESTS += $(O)/tests/unit/test_agent_xsess
 $(O)/tests/unit/test_agent_xsess: $(O)/tests/unit/test_agent_xsess.o \
 		$(O)/guest/linux-agent/xrelay.o $(O)/guest/linux-agent/xwatch.o \
 		$(O)/guest/linux-agent/xcookie.o $(O)/guest/linux-agent/launch.o \
-		$(O)/guest/linux-agent/log.o $(PROTO_OBJ)
+		$(O)/guest/linux-agent/runprog.o $(O)/guest/linux-agent/log.o \
+		$(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) -lX11 -lXau $(CMOCKA_LIBS)
 
 # X sessions end to end on the host: Xvfb, the real agent, this test as
@@ -175,7 +176,8 @@ $(O)/tests/unit/test_agent_storage.o: override MCD_CFLAGS += -Iguest/linux-agent
 
 $(O)/tests/unit/test_agent_storage: $(O)/tests/unit/test_agent_storage.o \
 		$(O)/guest/linux-agent/storage.o $(O)/guest/linux-agent/launch.o \
-		$(O)/guest/linux-agent/log.o $(PROTO_OBJ)
+		$(O)/guest/linux-agent/runprog.o $(O)/guest/linux-agent/log.o \
+		$(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 # --- the load coefficient (fixed numbers) and the `load` command's argument

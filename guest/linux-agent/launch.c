@@ -8,6 +8,7 @@
 #include "launch.h"
 
 #include "log.h"
+#include "runprog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -364,52 +365,17 @@ int launch_lookup_user(const char *name, struct launch_user *u,
 	return 0;
 }
 
-/*
- * Run a fixed argv as root with a minimal environment, stdout to the
- * console's stderr, and wait for it (killing it after the timeout).
- * Returns its wait status, or -1.
- */
-static int run_helper(const char *path, char *const argv[], char *reason,
-		      size_t reason_len)
+/* useradd's output, for the console, one line at a time. */
+static void log_output(const char *what, char *out)
 {
-	static char *const envp[] = {
-		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL,
-	};
-	long deadline = mono_ms() + LAUNCH_HELPER_TIMEOUT_MS;
-	int status = 0;
-	pid_t pid, r;
+	char *save = NULL;
 
-	pid = fork();
-	if (pid < 0) {
-		snprintf(reason, reason_len, "fork: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		launch_child_reset_signals();
-		if (child_stdin_null() < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(126);
-		child_close_fds();
-		execve(path, argv, envp);
-		_exit(127);
-	}
-	for (;;) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR) {
-			snprintf(reason, reason_len, "waiting for %s: %s", path,
-				 strerror(errno));
-			return -1;
-		}
-		if (mono_ms() > deadline) {
-			kill(pid, SIGKILL);
-			wait_child(pid, &status);
-			snprintf(reason, reason_len, "%s timed out", path);
-			return -1;
-		}
-		nanosleep(&ts, NULL);
+	for (char *l = strtok_r(out, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		for (char *p = l; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				*p = '?';
+		log_info("%s: %.200s", what, l);
 	}
 }
 
@@ -422,10 +388,14 @@ int launch_create_user(const char *name, char *reason, size_t reason_len)
 		"/bin/busybox", "/usr/bin/busybox", "/sbin/busybox",
 		"/usr/sbin/busybox", NULL,
 	};
+	struct runprog_opts o = {
+		.timeout_s = LAUNCH_HELPER_TIMEOUT_MS / 1000,
+	};
 	const char *argv[8];
 	const char *tool = NULL;
 	const char *what = "useradd";
-	int status;
+	struct runprog r;
+	int rc;
 
 	/* The name passed mcd_valid_user(): it cannot look like an option. */
 	if (!mcd_valid_user(name)) {
@@ -458,17 +428,24 @@ int launch_create_user(const char *name, char *reason, size_t reason_len)
 		memcpy(argv, a, sizeof(a));
 	}
 	log_info("creating user %s with %s", name, tool);
-	status = run_helper(tool, (char *const *)argv, reason, reason_len);
-	if (status < 0)
-		return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	rc = runprog_run((char *const *)argv, &o, &r);
+	log_output(what, r.tail);
+	switch (r.end) {
+	case RUNPROG_EXITED:
+	case RUNPROG_SIGNALED:
+		if (rc == 0)
+			return 0;
 		snprintf(reason, reason_len, "cannot create user %s: %s (%s) %s "
-			 "%d", name, what, tool, WIFEXITED(status) ?
-			 "exited with" : "killed by signal", WIFEXITED(status) ?
-			 WEXITSTATUS(status) : WTERMSIG(status));
+			 "%d", name, what, tool, r.end == RUNPROG_EXITED ?
+			 "exited with" : "killed by signal", r.code);
 		return -1;
+	case RUNPROG_TIMEDOUT:
+	case RUNPROG_FAILED:
+		break;
 	}
-	return 0;
+	snprintf(reason, reason_len, "cannot create user %s: %s", name,
+		 r.reason);
+	return -1;
 }
 
 /* ---- the program ---- */

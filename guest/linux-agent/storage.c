@@ -8,18 +8,16 @@
  */
 #include "storage.h"
 #include "log.h"
+#include "runprog.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,89 +81,33 @@ void storage_sanitize(const char *in, char *out, size_t outlen)
 /* ---- running helpers ---- */
 
 /*
- * Run argv with stdin on /dev/null, stdout and stderr captured into out,
- * a fixed environment, in its own process group; give up after timeout_s
- * and kill the group.  The exit status, or -1 (out says why).
+ * Run argv (runprog.h: fixed environment, stdin /dev/null, its own process
+ * group, killed with it after timeout_s) with the tail of its output in
+ * out.  Its exit status (128 + N if signal N ended it), or -1 with out
+ * saying why (it could not run, or did not finish in time).
  */
 static int run_helper(char *const argv[], int timeout_s, char *out,
 		      size_t outlen)
 {
-	static char *const env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-				     "LC_ALL=C", NULL };
-	long deadline = mono_ms() + timeout_s * 1000L;
-	size_t len = 0;
-	int pfd[2], status, timed_out = 0;
-	pid_t pid;
+	struct runprog_opts o = { .timeout_s = timeout_s };
+	struct runprog r;
+	size_t keep;
 
-	out[0] = '\0';
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		snprintf(out, outlen, "pipe: %s", strerror(errno));
-		return -1;
+	runprog_run(argv, &o, &r);
+	switch (r.end) {
+	case RUNPROG_EXITED:
+	case RUNPROG_SIGNALED:
+		/* The reason is at the end. */
+		keep = r.tail_len < outlen - 1 ? r.tail_len : outlen - 1;
+		memcpy(out, r.tail + r.tail_len - keep, keep);
+		out[keep] = '\0';
+		return r.end == RUNPROG_EXITED ? r.code : 128 + r.code;
+	case RUNPROG_TIMEDOUT:
+	case RUNPROG_FAILED:
+		break;
 	}
-	pid = fork();
-	if (pid < 0) {
-		snprintf(out, outlen, "fork: %s", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		launch_child_reset_signals();
-		setpgid(0, 0);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		execve(argv[0], argv, env);
-		dprintf(2, "%s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(pfd[1]);
-	for (;;) {
-		struct pollfd p = { pfd[0], POLLIN, 0 };
-		long left = deadline - mono_ms();
-		char buf[512];
-		ssize_t n;
-
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			break;
-		if (!p.revents)
-			continue;
-		n = read(pfd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		/* Keep the tail: the reason is at the end.  n < outlen. */
-		if (len + (size_t)n > outlen - 1) {
-			size_t drop = len + (size_t)n - (outlen - 1);
-
-			memmove(out, out + drop, len - drop);
-			len -= drop;
-		}
-		memcpy(out + len, buf, (size_t)n);
-		len += (size_t)n;
-		out[len] = '\0';
-	}
-	close(pfd[0]);
-	if (timed_out)
-		kill(-pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (timed_out) {
-		snprintf(out, outlen, "%s did not finish within %d s", argv[0],
-			 timeout_s);
-		return -1;
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	snprintf(out, outlen, "%s", r.reason);
+	return -1;
 }
 
 /* ---- credentials ---- */
@@ -328,7 +270,6 @@ static int check_volume(const char *dev, char *reason, size_t reason_len)
 	char out[1024], line[200];
 	int rc;
 
-	_Static_assert(sizeof(out) > 512, "run_helper reads 512 bytes at once");
 	if (!fsck) {
 		log_warnx("storage: no e2fsck in this guest; mounting %s unchecked",
 			  dev);
