@@ -229,7 +229,8 @@ fail(struct wk *w, const char *fmt, ...)
 static void connect_agent(struct wk *w)
 {
 	char path[96], err[256] = "";
-	struct pollfd p = { WORKER_FD, POLLIN, 0 };
+	/* Only a hang-up: the service's frames wait until we serve. */
+	struct pollfd p = { WORKER_FD, 0, 0 };
 
 	snprintf(path, sizeof(path), "/local/domain/%d/" MCD_XS_GUEST_VCHAN,
 		 w->domid);
@@ -589,6 +590,9 @@ int worker_main(int argc, char **argv)
 		xfwd_set_ca(ca);
 	connect_agent(&w);
 	sandbox(&w);
+	/* What the agent wrote before we looked raised no event for us:
+	 * read it now (a read that finds too little asks for the next). */
+	from_agent(&w);
 	run(&w);
 	return 0;
 }
