@@ -177,11 +177,15 @@ struct pool_tmpl *pool_get(struct daemon *d, const char *name);
 /* A new session id that no record uses. */
 int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1]);
 
-/* daemon.c: jobs and replies. */
+/* jobs.c: slow libxl calls in threads that report through job_pipe. */
 void daemon_job_create(struct daemon *d, struct session *s);
 void daemon_job_destroy(struct daemon *d, struct session *s);
 /* Attach (make first if needed) or detach s->volume, off the loop. */
 void daemon_job_volume(struct daemon *d, struct session *s, int attach);
+/* The job pipe is readable: pass on progress, hand ended jobs over. */
+void daemon_jobs_done(struct daemon *d);
+
+/* daemon.c: replies to the control clients. */
 void client_reply(struct daemon *d, struct client *c, uint32_t type,
 		  const char *const *strs, unsigned n);
 void client_progress(struct client *c, const char *fmt, ...)
