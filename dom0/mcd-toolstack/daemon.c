@@ -1,6 +1,11 @@
 /*
- * daemon.c - the dom0 service's loop, its control clients, placement,
- * start-up and recovery.  The slow libxl calls run in jobs.c's threads.
+ * daemon.c - the dom0 service's poll loop, its control clients, start-up
+ * and recovery after a restart.
+ *
+ * The loop is the only thread that changes sessions: it reads the control
+ * socket and the CLI clients, each session's channel, XenStore's watches
+ * and the job pipe, and runs the timers.  Where a launch goes is place.c's
+ * business, the slow libxl calls jobs.c's, one session's life session.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +25,10 @@
 #include "daemon.h"
 #include "clone.h"
 #include "domain.h"
-#include "load.h"
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
 #include "store.h"
-#include "volume.h"
 #include "worker.h"
 
 /* Control clients and sessions, plus each session's relayed X
@@ -137,9 +140,7 @@ void client_progress(struct client *c, const char *fmt, ...)
 	client_queue(c, CTL_PROGRESS, &s, 1);
 }
 
-static void reply_error(struct client *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void reply_error(struct client *c, const char *fmt, ...)
+void client_error(struct client *c, const char *fmt, ...)
 {
 	char line[512];
 	const char *s = line;
@@ -168,314 +169,6 @@ int daemon_new_sid(struct daemon *d, char sid[MCD_SESSION_ID_LEN + 1])
 	return -1;
 }
 
-/* The session's XenStore record, as it is written when a launch begins
- * (rec->domid is left as the caller set it). */
-static void session_rec(const struct session *s, const char *state,
-			struct store_rec *rec)
-{
-	snprintf(rec->sid, sizeof(rec->sid), "%s", s->sid);
-	snprintf(rec->domain_name, sizeof(rec->domain_name),
-		 MCD_DOMAIN_PREFIX "%s", s->sid);
-	snprintf(rec->template, sizeof(rec->template), "%s", s->tmpl.name);
-	snprintf(rec->user, sizeof(rec->user), "%s", s->user);
-	snprintf(rec->display, sizeof(rec->display), "%s", s->display);
-	store_quote_argv(rec->command, sizeof(rec->command),
-			 (const char *const *)s->argv);
-	snprintf(rec->volume, sizeof(rec->volume), "%s", s->volume);
-	snprintf(rec->state, sizeof(rec->state), "%s", state);
-	rec->created = (long long)time(NULL);
-	/* The X mode (never the cookie): a restarted service relays on. */
-	snprintf(rec->xmode, sizeof(rec->xmode), "%s", launchopt_xmode(&s->opt));
-	rec->xtls = s->opt.xtls_port;
-}
-
-/* The session holds its user's volume if the launch asked for one (the
- * caller checked that nobody else holds it). */
-static void volume_take(struct session *s, const char *user)
-{
-	char err[128];
-
-	s->volume[0] = '\0';
-	if (s->opt.volume &&
-	    volume_path(NULL, user, s->volume, sizeof(s->volume), err,
-			sizeof(err)) < 0)
-		s->volume[0] = '\0';
-}
-
-/* A launch with --volume: refused while another session holds it. */
-static int volume_free(struct daemon *d, const char *user, char *err,
-		       size_t errlen)
-{
-	char path[256];
-	struct session *h;
-
-	if (volume_path(NULL, user, path, sizeof(path), err, errlen) < 0)
-		return -1;
-	h = volume_holder(d, path, NULL);
-	if (h) {
-		/* An ending session keeps it until its domain is gone. */
-		snprintf(err, errlen, "volume of %s is in use by session %s%s",
-			 user, h->sid, h->st == S_DESTROYING || h->st == S_STOPPING
-			 ? " (ending; try again once it is gone)" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Give a claimed pool member the launch: its domain and agent are ready,
- * so this is one XenStore transaction and one LAUNCH message. */
-static void launch_warm(struct daemon *d, struct client *c, struct session *s,
-			const char *user, const char *display, char **argv,
-			const struct launch_opt *opt, const struct xfwd_addr *xaddr)
-{
-	struct store_rec rec = { .domid = s->domid };
-
-	/* The member's own template settings stay: it was made from the
-	 * template file as it is now (pool_claim checked). */
-	s->pool = 0;
-	s->kept = 0;
-	s->pt = NULL;
-	snprintf(s->user, sizeof(s->user), "%s", user);
-	snprintf(s->display, sizeof(s->display), "%s", display);
-	if (s->argv) { /* a kept domain still holds its last launch's */
-		for (char **a = s->argv; *a; a++)
-			free(*a);
-		free(s->argv);
-	}
-	s->argv = argv;
-	s->opt = *opt;
-	s->xaddr = *xaddr;
-	volume_take(s, user);
-	s->waiter = c;
-	if (c)
-		c->s = s;
-	session_rec(s, MCD_SESSION_STATE_CONNECTING, &rec);
-	if (store_claim(d->xs, &rec) < 0) {
-		session_fail(d, s, "cannot record the session in XenStore");
-		return;
-	}
-	log_info("session %s: launching %s for %s on %s in warm domain %d of %s",
-		 s->sid, s->argv[0], s->user, s->display, s->domid, s->tmpl.name);
-	/* A claimed domain keeps its clones; so does the new session. */
-	if (c)
-		client_progress(c, "session %s: warm domain %d claimed from the %s pool",
-				s->sid, s->domid, s->tmpl.name);
-	/* The record already says "connecting": no second write for it. */
-	s->st = S_HELLO;
-	session_launch(d, s);
-}
-
-/* Validate a launch request completely before anything is created, so a
- * bad request never leaves a half-made domain. */
-/* Is there room for one more domain of s's template?  1, or 0 with why. */
-static int room_for(struct daemon *d, struct session *s, char *why,
-		    size_t whylen)
-{
-	struct load_info li;
-
-	if (load_read_ms(d->xen, 0, &li) < 0) {
-		/* Not knowing is no reason to refuse: libxl will say if the
-		 * memory is really not there. */
-		snprintf(why, whylen, "load unknown");
-		return 1;
-	}
-	return load_fits(&li, &s->tmpl, why, whylen);
-}
-
-/* Record the session and start building its domain from the template. */
-static void start_cold(struct daemon *d, struct session *s)
-{
-	struct store_rec rec = { .domid = -1 };
-
-	session_rec(s, MCD_SESSION_STATE_CREATING, &rec);
-	if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
-		session_fail(d, s, "cannot record the session in XenStore");
-		return;
-	}
-	s->recorded = 1;
-	s->st = S_CREATING;
-	log_info("session %s: launching %s for %s on %s from template %s",
-		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
-	if (s->waiter)
-		client_progress(s->waiter, "session %s: creating domain from template %s",
-				s->sid, s->tmpl.name);
-	daemon_job_create(d, s);
-}
-
-/* A warm member, room for a cold start, or (with --wait) a place in line. */
-static void place(struct daemon *d, struct session *s)
-{
-	struct session *warm = pool_claim(d, s->tmpl.name, s->user);
-	char why[256];
-
-	if (warm) {
-		struct client *c = s->waiter;
-		char **argv = s->argv;
-
-		s->waiter = NULL;
-		s->argv = NULL;
-		if (c)
-			c->s = NULL;
-		launch_warm(d, c, warm, s->user, s->display, argv, &s->opt,
-			    &s->xaddr);
-		launchopt_wipe_secrets(&s->opt);
-		session_free(d, s);
-		return;
-	}
-	if (room_for(d, s, why, sizeof(why))) {
-		start_cold(d, s);
-		return;
-	}
-	if (s->deadline == 0) {
-		session_fail(d, s, "no room for one more domain: %s", why);
-		return;
-	}
-	if (s->st != S_WAITING && s->waiter)
-		client_progress(s->waiter, "waiting for room: %s", why);
-	s->st = S_WAITING;
-}
-
-#define WAIT_RETRY_MS 2000
-
-void daemon_tick_waiting(struct daemon *d, struct session *s, long now)
-{
-	if (now < s->next_try)
-		return;
-	if (now >= s->deadline) {
-		char why[256];
-
-		room_for(d, s, why, sizeof(why));
-		session_fail(d, s, "still no room for one more domain after waiting: %s",
-			     why);
-		return;
-	}
-	s->next_try = now + WAIT_RETRY_MS;
-	place(d, s);
-}
-
-/* Validate a launch request completely before anything is created, so a
- * bad request never leaves a half-made domain.  Strings: template, user,
- * display, seconds to wait for room (0: do not wait), launch options
- * (KEY=VALUE, see launchopt.h), argv. */
-static void launch_checked(struct daemon *d, struct client *c,
-			   const struct ctl_msg *m, struct launch_opt *o)
-{
-	struct mcd_msg probe = { .type = MCD_MSG_LAUNCH2 };
-	struct xfwd_addr xaddr = { .port = 0 };
-	uint8_t frame[MCD_MAX_FRAME];
-	char sid[MCD_SESSION_ID_LEN + 1], err[512], *end;
-	const char *const *argv;
-	struct session *s;
-	unsigned long wait;
-	unsigned argc, first = 4;
-	int n;
-
-	if (m->nstr < 5)
-		return reply_error(c, "launch: template, user, display and program are required");
-	for (; first < m->nstr && launchopt_is_option(m->str[first]); first++)
-		if (launchopt_apply(o, m->str[first], err, sizeof(err)) < 0)
-			return reply_error(c, "%s", err);
-	if (first >= m->nstr)
-		return reply_error(c, "launch: no program given");
-	argv = m->str + first;
-	argc = m->nstr - first;
-	if (!template_name_valid(m->str[0], err, sizeof(err)))
-		return reply_error(c, "%s", err);
-	if (!mcd_valid_user(m->str[1]))
-		return reply_error(c, "invalid user name '%.40s': use [a-z_][a-z0-9_-]{0,31}, not root",
-				   m->str[1]);
-	if (!mcd_valid_display(m->str[2]))
-		return reply_error(c, "invalid display '%.70s': use host:N or host:N.M",
-				   m->str[2]);
-	errno = 0;
-	wait = strtoul(m->str[3], &end, 10);
-	if (errno || *end || end == m->str[3] || wait > LAUNCH_WAIT_MAX)
-		return reply_error(c, "invalid wait '%.20s': 0..%d seconds", m->str[3],
-				   LAUNCH_WAIT_MAX);
-	if (!mcd_valid_program(argv[0]))
-		return reply_error(c, "invalid program '%.100s': give an absolute path without . or ..",
-				   argv[0]);
-	if (argc > MCD_MAX_ARGS)
-		return reply_error(c, "too many arguments (%u, at most %d)", argc,
-				   MCD_MAX_ARGS);
-	launchopt_to_launch(o, &probe.u.launch);
-	/* A volume will be attached as some xvdX: probe with the longest. */
-	if (o->volume)
-		probe.u.launch.volume = "xvdz";
-	probe.u.launch.session_id = "0000000000000000";
-	probe.u.launch.user = m->str[1];
-	probe.u.launch.display = m->str[2];
-	probe.u.launch.argc = argc;
-	for (unsigned i = 0; i < argc; i++)
-		probe.u.launch.argv[i] = argv[i];
-	n = mcd_encode(&probe, frame, sizeof(frame));
-	/* The probe holds the cookie and the passwords too. */
-	explicit_bzero(frame, sizeof(frame));
-	if (n < 0)
-		return reply_error(c, "command line too long (each argument at most %d bytes, %d in all)",
-				   MCD_MAX_ARG_LEN, MCD_MAX_PAYLOAD);
-	if (o->volume && volume_free(d, m->str[1], err, sizeof(err)) < 0)
-		return reply_error(c, "%s", err);
-	/* The relay's one name lookup: here, for the CLI's display, never
-	 * for anything a guest sends. */
-	if ((o->xflags & MCD_LAUNCH_X_RELAY) &&
-	    xfwd_resolve(m->str[2], o->xtls_port, &xaddr, err, sizeof(err)) < 0)
-		return reply_error(c, "%s", err);
-	s = pool_claim(d, m->str[0], m->str[1]);
-	if (s) {
-		char **copy = calloc(argc + 1, sizeof(char *));
-
-		for (unsigned i = 0; copy && i < argc; i++)
-			if (!(copy[i] = strdup(argv[i])))
-				fatal("out of memory");
-		if (!copy)
-			fatal("out of memory");
-		launch_warm(d, c, s, m->str[1], m->str[2], copy, o, &xaddr);
-		return;
-	}
-	if (daemon_new_sid(d, sid) < 0)
-		return reply_error(c, "cannot make a session id");
-
-	s = session_new(d, sid);
-	if (!s)
-		return reply_error(c, "out of memory");
-	if (template_load(d->template_dir, m->str[0], &s->tmpl, &s->dc, err,
-			  sizeof(err)) < 0) {
-		session_free(d, s);
-		return reply_error(c, "%s", err);
-	}
-	s->have_dc = 1;
-	pool_note_template(s);
-	snprintf(s->user, sizeof(s->user), "%s", m->str[1]);
-	snprintf(s->display, sizeof(s->display), "%s", m->str[2]);
-	s->argv = calloc(argc + 1, sizeof(char *));
-	for (unsigned i = 0; s->argv && i < argc; i++)
-		if (!(s->argv[i] = strdup(argv[i])))
-			fatal("out of memory");
-	if (!s->argv)
-		fatal("out of memory");
-	s->opt = *o;
-	s->xaddr = xaddr;
-	volume_take(s, s->user);
-	s->waiter = c;
-	c->s = s;
-	s->deadline = wait ? now_ms() + (long)wait * 1000 : 0;
-	s->next_try = now_ms() + WAIT_RETRY_MS;
-	place(d, s);
-}
-
-/* The request's secrets (X cookie, share passwords) live on only in the
- * session that carries them to the agent. */
-static void handle_launch(struct daemon *d, struct client *c,
-			  const struct ctl_msg *m)
-{
-	struct launch_opt opt;
-
-	launchopt_init(&opt);
-	launch_checked(d, c, m, &opt);
-	launchopt_forget(&opt);
-}
-
 static struct session *find_session(struct daemon *d, const char *sid)
 {
 	for (struct session *s = d->sessions; s; s = s->next)
@@ -490,13 +183,13 @@ static void handle_end(struct daemon *d, struct client *c,
 	struct session *s;
 
 	if (m->nstr != 1 || !mcd_valid_session_id(m->str[0]))
-		return reply_error(c, "end: invalid session id");
+		return client_error(c, "end: invalid session id");
 	s = find_session(d, m->str[0]);
 	/* A domain kept for its user can be ended (discarded) too. */
 	if (!s || (s->pool && !s->kept))
-		return reply_error(c, "no session %s", m->str[0]);
+		return client_error(c, "no session %s", m->str[0]);
 	if (s->end_waiter)
-		return reply_error(c, "session %s is already being ended", s->sid);
+		return client_error(c, "session %s is already being ended", s->sid);
 	s->end_waiter = c;
 	c->s = s;
 	log_info("session %s: end requested", s->sid);
@@ -527,13 +220,13 @@ static void client_readable(struct daemon *d, struct client *c)
 		}
 		client_close(c);
 	} else if (r > 0 && c->s) {
-		reply_error(c, "one request per connection");
+		client_error(c, "one request per connection");
 	} else if (r > 0 && m->type == CTL_LAUNCH) {
-		handle_launch(d, c, m);
+		place_launch(d, c, m);
 	} else if (r > 0 && m->type == CTL_END) {
 		handle_end(d, c, m);
 	} else if (r > 0) {
-		reply_error(c, "unknown request %u", m->type);
+		client_error(c, "unknown request %u", m->type);
 	}
 	/* A LAUNCH's cookie and passwords are in the session now, or gone. */
 	explicit_bzero(m, sizeof(*m));

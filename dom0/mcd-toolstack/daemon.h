@@ -142,6 +142,10 @@ void session_readable(struct daemon *d, struct session *s);
 /* The domain may have gone (XenStore @releaseDomain fired). */
 void session_check_domain(struct daemon *d, struct session *s);
 
+/* place.c: where a launch goes. */
+/* A CTL_LAUNCH request: check it, then claim a warm member, build a domain
+ * or wait for room. */
+void place_launch(struct daemon *d, struct client *c, const struct ctl_msg *m);
 /* Launches waiting for room: start them when they fit, or give up. */
 void daemon_tick_waiting(struct daemon *d, struct session *s, long now);
 
@@ -189,6 +193,9 @@ void daemon_jobs_done(struct daemon *d);
 void client_reply(struct daemon *d, struct client *c, uint32_t type,
 		  const char *const *strs, unsigned n);
 void client_progress(struct client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The last reply to c: one error line. */
+void client_error(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Entry point of `mcd-toolstack daemon`. */
