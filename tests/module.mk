@@ -180,6 +180,15 @@ $(O)/tests/unit/test_agent_storage: $(O)/tests/unit/test_agent_storage.o \
 		$(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- the line of launches waiting for a boot slot (bootq.c, pure) ---
+UNIT_TESTS += $(O)/tests/unit/test_bootq
+
+$(O)/tests/unit/test_bootq.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_bootq: $(O)/tests/unit/test_bootq.o \
+		$(O)/dom0/mcd-toolstack/bootq.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # --- the load coefficient (fixed numbers) and the `load` command's argument
 # handling (no Xen needed) ---
 UNIT_TESTS += $(O)/tests/unit/test_load

@@ -9,7 +9,8 @@ TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c 
 	dom0/mcd-toolstack/cmd_load.c
 TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/daemon.c dom0/mcd-toolstack/jobs.c \
-	dom0/mcd-toolstack/place.c dom0/mcd-toolstack/session.c \
+	dom0/mcd-toolstack/place.c dom0/mcd-toolstack/bootq.c \
+	dom0/mcd-toolstack/session.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
