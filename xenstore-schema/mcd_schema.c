@@ -78,7 +78,8 @@ static int valid_template(const char *v)
 
 static int valid_state(const char *v)
 {
-	return strcmp(v, MCD_SESSION_STATE_CREATING) == 0 ||
+	return strcmp(v, MCD_SESSION_STATE_QUEUED) == 0 ||
+	       strcmp(v, MCD_SESSION_STATE_CREATING) == 0 ||
 	       strcmp(v, MCD_SESSION_STATE_CONNECTING) == 0 ||
 	       strcmp(v, MCD_SESSION_STATE_RUNNING) == 0 ||
 	       strcmp(v, MCD_SESSION_STATE_ENDING) == 0;
@@ -209,7 +210,7 @@ enum area {
 enum need {
 	OPTIONAL,
 	REQUIRED,          /* in every session */
-	REQUIRED_BUT_NEW,  /* in every session past state "creating" */
+	REQUIRED_BUT_NEW,  /* in every session past "queued" and "creating" */
 };
 
 struct rule {
@@ -244,7 +245,7 @@ static const struct rule tree[] = {
 	{ SESS MCD_XS_K_COMMAND, AREA_DOM0, REQUIRED, MCD_XS_MAX_COMMAND,
 	  valid_command, "a quoted command line" },
 	{ SESS MCD_XS_K_STATE, AREA_DOM0, REQUIRED, 10, valid_state,
-	  "creating, connecting, running or ending" },
+	  "queued, creating, connecting, running or ending" },
 	{ SESS MCD_XS_K_CREATED, AREA_DOM0, REQUIRED, 19, valid_created,
 	  "unix seconds" },
 	{ SESS MCD_XS_K_PID, AREA_DOM0, OPTIONAL, 10, valid_pid,
@@ -889,7 +890,8 @@ static void check_session(struct ctx *c, const char *sid, char **sids,
 		if (!join(p, sizeof(p), dir, r->pattern + pl) || find(c, p))
 			continue;
 		if (r->need == REQUIRED_BUT_NEW && state &&
-		    strcmp(state, MCD_SESSION_STATE_CREATING) == 0)
+		    (strcmp(state, MCD_SESSION_STATE_CREATING) == 0 ||
+		     strcmp(state, MCD_SESSION_STATE_QUEUED) == 0))
 			continue;
 		problem(c, p, r->need == REQUIRED ? "missing"
 			: "missing (required once the domain exists)");

@@ -55,6 +55,9 @@
 #define MCD_XS_MAX_VOLUME    255   /* absolute path, [A-Za-z0-9/._-] */
 
 /* Session states, in the order a session goes through them. */
+#define MCD_SESSION_STATE_QUEUED     "queued"     /* waiting for a boot slot
+						   * or (launch --wait) for
+						   * room: nothing built */
 #define MCD_SESSION_STATE_CREATING   "creating"   /* domain being built */
 #define MCD_SESSION_STATE_CONNECTING "connecting" /* waiting for the agent */
 #define MCD_SESSION_STATE_RUNNING    "running"    /* app started */

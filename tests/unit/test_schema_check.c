@@ -410,6 +410,11 @@ static void test_valid_tree(void **state)
 	add_session(SID2, NULL, "creating");
 	check_tree("/", LS_PERMS, 1);
 	expect_ok(2);
+	/* Nor has one waiting in line for a boot slot. */
+	tset("/mcd/sessions/" SID2 "/state", "queued", NULL);
+	check_tree("/", LS_PERMS, 1);
+	expect_ok(2);
+	tset("/mcd/sessions/" SID2 "/state", "creating", NULL);
 
 	/* Every optional key with a valid value. */
 	tset(S "/exit-status", "signal 9", NULL);
