@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "clone.h"
 #include "domain.h"
+#include "load.h"
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
@@ -568,6 +569,7 @@ static void loop(struct daemon *d)
 			next = s->next;
 			session_tick(d, s, now);
 		}
+		place_tick(d, now);
 		pool_tick(d, now);
 		backend_tick(d, now);
 		sweep_clients(d);
@@ -601,8 +603,21 @@ static void write_pidfile(const char *socket_path)
 	}
 }
 
+/* The default number of boot slots: one per CPU of the host (dom0 may
+ * see fewer), at least one. */
+static unsigned default_max_boots(struct daemon *d)
+{
+	struct load_info li;
+	long n;
+
+	if (load_read_ms(d->xen, 0, &li) == 0 && li.in.nr_cpus > 0)
+		return bootq_default_max(li.in.nr_cpus);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return bootq_default_max(n > 0 ? (unsigned)n : 0);
+}
+
 int daemon_main(const char *socket_path, const char *template_dir,
-		int foreground, const char *log_file)
+		int foreground, const char *log_file, unsigned max_boots)
 {
 	struct daemon d = { .template_dir = template_dir, .listen_fd = -1 };
 	char dir[256], *slash;
@@ -650,6 +665,7 @@ int daemon_main(const char *socket_path, const char *template_dir,
 	fcntl(d.job_pipe[0], F_SETFL, O_NONBLOCK);
 	if (xen_open(&d.xen) < 0)
 		fatalx("cannot open libxl (is this dom0 of a Xen host?)");
+	d.max_boots = max_boots ? max_boots : default_max_boots(&d);
 	d.xs = xs_open(0);
 	if (!d.xs)
 		fatal("cannot open XenStore");
@@ -663,8 +679,8 @@ int daemon_main(const char *socket_path, const char *template_dir,
 	d.listen_fd = ctl_listen(socket_path);
 	if (d.listen_fd < 0)
 		fatal("cannot listen on %s", socket_path);
-	log_info("service ready on %s (templates in %s)", socket_path,
-		 template_dir);
+	log_info("service ready on %s (templates in %s; at most %u domains booting at once)",
+		 socket_path, template_dir, d.max_boots);
 	loop(&d);
 
 	/* Sessions live on without us: the next service reconnects to them. */

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "bootq.h"
 #include "ctl.h"
 #include "launchopt.h"
 #include "log.h"
@@ -37,6 +38,7 @@ enum session_state {
 	S_DESTROYING, /* destroy job running, or about to be */
 	S_IDLE,       /* pool member: agent connected and idle, claimable */
 	S_WAITING,    /* launch --wait: no room yet, nothing created */
+	S_QUEUED,     /* in line for a boot slot (bootq.h), nothing created */
 };
 
 struct client;
@@ -82,6 +84,11 @@ struct session {
 	char error[256];        /* why the session failed, for the waiter */
 	struct client *waiter;  /* CLI waiting for the launch result */
 	struct client *end_waiter; /* CLI waiting for `end` */
+	struct bootq_ent bq;    /* its place in line for a boot slot */
+	unsigned q_told;        /* 1 + how many were ahead when the waiter was
+				 * last told; 0: not told */
+	int boot_slot;          /* building or booting: holds a boot slot */
+	long build_start;       /* ms: its domain's build began */
 };
 
 struct client {
@@ -117,6 +124,8 @@ struct daemon {
 	struct session *sessions;
 	struct client *clients;
 	int stop;
+	struct bootq bootq;     /* launches waiting for a boot slot */
+	unsigned max_boots;     /* domains built and booted at once */
 };
 
 /* Monotonic clock in milliseconds. */
@@ -148,6 +157,18 @@ void session_check_domain(struct daemon *d, struct session *s);
 void place_launch(struct daemon *d, struct client *c, const struct ctl_msg *m);
 /* Launches waiting for room: start them when they fit, or give up. */
 void daemon_tick_waiting(struct daemon *d, struct session *s, long now);
+/* Start queued launches while boot slots are free (before pool_tick, so a
+ * user's launch goes ahead of pool refills); tell the waiters their place. */
+void place_tick(struct daemon *d, long now);
+/* Take s out of the line for a boot slot (it is being freed). */
+void place_forget(struct daemon *d, struct session *s);
+/* May a pool refill start a boot now?  Only with a slot free and no user's
+ * launch in line. */
+int place_pool_may_boot(struct daemon *d);
+/* Is there room for one more domain of t, counting the memory of domains
+ * whose build has begun but not yet taken it?  1, or 0 with why. */
+int place_room_for(struct daemon *d, const struct mcd_template *t, char *why,
+		   size_t whylen);
 
 /* Send the LAUNCH of a session whose agent is idle. */
 int session_launch(struct daemon *d, struct session *s);
@@ -199,7 +220,8 @@ void client_error(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Entry point of `mcd-toolstack daemon`. */
+/* max_boots: domains built and booted at once; 0 for one per host CPU. */
 int daemon_main(const char *socket_path, const char *template_dir,
-		int foreground, const char *log_file);
+		int foreground, const char *log_file, unsigned max_boots);
 
 #endif /* MCD_DAEMON_H */

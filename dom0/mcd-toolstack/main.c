@@ -31,6 +31,8 @@
 #include "template.h"
 
 #define LOG_FILE_DEFAULT "/var/log/mcd-toolstack.log"
+/* daemon --max-boots: domains built and booted at once. */
+#define MAX_BOOTS_MAX 1024
 
 static const char *socket_path = CTL_SOCKET_DEFAULT;
 static const char *tmpl_dir;
@@ -621,20 +623,32 @@ static int cmd_daemon(int argc, char **argv)
 {
 	const struct cmd *c = find_cmd("daemon");
 	const char *log_file = LOG_FILE_DEFAULT;
+	unsigned max_boots = 0;
 	int foreground = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f"))
+		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
 			foreground = 1;
-		else if (!strcmp(argv[i], "--log") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--max-boots") && i + 1 < argc) {
+			char *end;
+			unsigned long n;
+
+			errno = 0;
+			n = strtoul(argv[++i], &end, 10);
+			if (errno || *end || end == argv[i] || n < 1 || n > MAX_BOOTS_MAX)
+				return usage_error(c, "--max-boots: a number from 1 to 1024");
+			max_boots = (unsigned)n;
+		} else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
 			log_file = argv[++i];
-		else if (!strcmp(argv[i], "--x11-ca") && i + 1 < argc)
+		} else if (!strcmp(argv[i], "--x11-ca") && i + 1 < argc) {
 			xfwd_set_ca(argv[++i]);
-		else
+		} else {
 			return usage_error(c, "unknown argument");
+		}
 	}
 	log_init("mcd-toolstack", 0, verbose);
-	return daemon_main(socket_path, tmpl_dir, foreground, log_file);
+	return daemon_main(socket_path, tmpl_dir, foreground, log_file,
+			   max_boots);
 }
 
 static int cmd_help(int argc, char **argv);
@@ -666,10 +680,12 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, CMD_LOAD_USAGE, CMD_LOAD_HELP },
 	{ "pool", cmd_pool, "pool [--json]",
 	  "show the warm pools: idle pre-booted domains per template" },
-	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE] [--x11-ca FILE]",
+	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE] [--x11-ca FILE] [--max-boots N]",
 	  "run the dom0 service (started on demand by launch and end); "
 	  "--x11-ca names the CA certificates that thin clients' X11 TLS "
-	  "certificates must chain to (default " XFWD_CA_DEFAULT ")" },
+	  "certificates must chain to (default " XFWD_CA_DEFAULT "); "
+	  "--max-boots limits the domains built and booted at once, the "
+	  "other launches wait in line (default: one per host CPU)" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },
 };
 

@@ -3,12 +3,21 @@
  * the template if the host has room, or (launch --wait) a place in line
  * until it has.
  *
+ * A launch that needs a new domain also needs one of the service's boot
+ * slots (daemon --max-boots): domains that boot at once share the host's
+ * CPUs, and past a few none of them reaches its agent in time.  Without a
+ * free slot it waits in line (bootq.h, state "queued"), in arrival order,
+ * and its waiter is told how many are ahead.  A slot is held from the start
+ * of the build until the agent answers, or the launch fails or is ended.
+ * Warm-pool refills take free slots only when no user's launch waits.
+ *
  * A launch request is checked completely here before anything is made, so
  * a bad request never leaves a half-made domain.  What follows the choice
  * (the domain's build, the agent's handshake) is the session's state
  * machine (session.c) and the job threads (jobs.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +97,7 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	s->pool = 0;
 	s->kept = 0;
 	s->pt = NULL;
+	s->boot_slot = 0;
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->display, sizeof(s->display), "%s", display);
 	if (s->argv) { /* a kept domain still holds its last launch's */
@@ -118,11 +128,11 @@ static void launch_warm(struct daemon *d, struct client *c, struct session *s,
 	session_launch(d, s);
 }
 
-/* Validate a launch request completely before anything is created, so a
- * bad request never leaves a half-made domain. */
-/* Is there room for one more domain of s's template?  1, or 0 with why. */
-static int room_for(struct daemon *d, struct session *s, char *why,
-		    size_t whylen)
+/* Is there room for one more domain of t?  1, or 0 with why.  A domain
+ * whose build began has not taken all its memory yet: it is counted as if
+ * it had, so launches started together do not all count the same memory. */
+int place_room_for(struct daemon *d, const struct mcd_template *t, char *why,
+		   size_t whylen)
 {
 	struct load_info li;
 
@@ -132,7 +142,96 @@ static int room_for(struct daemon *d, struct session *s, char *why,
 		snprintf(why, whylen, "load unknown");
 		return 1;
 	}
-	return load_fits(&li, &s->tmpl, why, whylen);
+	for (struct session *b = d->sessions; b; b = b->next) {
+		uint64_t need;
+
+		if (b->st != S_CREATING || b->domid >= 0 || !b->job_running)
+			continue;
+		need = load_need_kb(&b->tmpl);
+		li.avail_kb = li.avail_kb > need ? li.avail_kb - need : 0;
+		li.in.guests++;
+	}
+	return load_fits(&li, t, why, whylen);
+}
+
+static int room_for(struct daemon *d, struct session *s, char *why,
+		    size_t whylen)
+{
+	return place_room_for(d, &s->tmpl, why, whylen);
+}
+
+/* Boot slots in use: domains being built, or booted and not yet answered
+ * by their agent.  Counted from the sessions' states, so a slot is free
+ * again as soon as its session moves on, whichever way. */
+static unsigned boots_running(struct daemon *d)
+{
+	unsigned n = 0;
+
+	for (struct session *s = d->sessions; s; s = s->next) {
+		if (!s->boot_slot)
+			continue;
+		if (!s->recovered && (s->st == S_CREATING ||
+				      s->st == S_CONNECTING || s->st == S_HELLO))
+			n++;
+		else
+			s->boot_slot = 0; /* answered, failed or ended */
+	}
+	return n;
+}
+
+int place_pool_may_boot(struct daemon *d)
+{
+	return bootq_may_start(&d->bootq, NULL, boots_running(d), d->max_boots);
+}
+
+#define SESSION_OF(e) \
+	((struct session *)((char *)(e) - offsetof(struct session, bq)))
+
+/* Tell each queued launch's waiter its place when it changed. */
+static void tell_queue(struct daemon *d)
+{
+	unsigned ahead = 0;
+
+	for (struct bootq_ent *e = d->bootq.head; e; e = e->next, ahead++) {
+		struct session *s = SESSION_OF(e);
+
+		if (s->q_told == ahead + 1)
+			continue;
+		s->q_told = ahead + 1;
+		if (s->waiter)
+			client_progress(s->waiter, "queued: %u ahead of you", ahead);
+	}
+}
+
+/* No boot slot for s yet: in line, recorded as "queued". */
+static void queue(struct daemon *d, struct session *s)
+{
+	bootq_add(&d->bootq, &s->bq);
+	if (s->st == S_QUEUED)
+		return;
+	s->st = S_QUEUED;
+	if (!s->recorded) {
+		struct store_rec rec = { .domid = -1 };
+
+		session_rec(s, MCD_SESSION_STATE_QUEUED, &rec);
+		if (store_create(d->xs, MCD_XS_SESSIONS, &rec) < 0) {
+			session_fail(d, s, "cannot record the session in XenStore");
+			return;
+		}
+		s->recorded = 1;
+	} else {
+		store_set(d->xs, MCD_XS_SESSIONS, s->sid, MCD_XS_K_STATE,
+			  MCD_SESSION_STATE_QUEUED);
+	}
+	log_info("session %s: queued for a boot slot (%u booting, at most %u; %u ahead)",
+		 s->sid, boots_running(d), d->max_boots,
+		 bootq_ahead(&d->bootq, &s->bq));
+	tell_queue(d);
+}
+
+void place_forget(struct daemon *d, struct session *s)
+{
+	bootq_remove(&d->bootq, &s->bq);
 }
 
 /* Record the session and start building its domain from the template. */
@@ -147,6 +246,7 @@ static void start_cold(struct daemon *d, struct session *s)
 	}
 	s->recorded = 1;
 	s->st = S_CREATING;
+	s->boot_slot = 1;
 	log_info("session %s: launching %s for %s on %s from template %s",
 		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
 	if (s->waiter)
@@ -155,7 +255,8 @@ static void start_cold(struct daemon *d, struct session *s)
 	daemon_job_create(d, s);
 }
 
-/* A warm member, room for a cold start, or (with --wait) a place in line. */
+/* A warm member; else a boot slot (or a place in line for one) and room
+ * for a cold start, or (with --wait) a wait for room. */
 static void place(struct daemon *d, struct session *s)
 {
 	struct session *warm = pool_claim(d, s->tmpl.name, s->user);
@@ -175,6 +276,12 @@ static void place(struct daemon *d, struct session *s)
 		session_free(d, s);
 		return;
 	}
+	if (!bootq_may_start(&d->bootq, &s->bq, boots_running(d), d->max_boots)) {
+		queue(d, s);
+		return;
+	}
+	bootq_remove(&d->bootq, &s->bq);
+	s->q_told = 0;
 	if (room_for(d, s, why, sizeof(why))) {
 		start_cold(d, s);
 		return;
@@ -204,6 +311,23 @@ void daemon_tick_waiting(struct daemon *d, struct session *s, long now)
 	}
 	s->next_try = now + WAIT_RETRY_MS;
 	place(d, s);
+}
+
+void place_tick(struct daemon *d, long now)
+{
+	/* Each turn takes the head out of line for good (it starts, waits
+	 * for room or fails), so this ends. */
+	(void)now;
+	for (unsigned n = d->bootq.len; n > 0 && d->bootq.head; n--) {
+		struct session *s = SESSION_OF(d->bootq.head);
+
+		if (boots_running(d) >= d->max_boots)
+			break;
+		bootq_remove(&d->bootq, &s->bq);
+		log_info("session %s: a boot slot is free", s->sid);
+		place(d, s);
+	}
+	tell_queue(d);
 }
 
 /* Validate a launch request completely before anything is created, so a
@@ -312,6 +436,7 @@ static void launch_checked(struct daemon *d, struct client *c,
 	volume_take(s, s->user);
 	s->waiter = c;
 	c->s = s;
+	bootq_ticket(&d->bootq, &s->bq);
 	s->deadline = wait ? now_ms() + (long)wait * 1000 : 0;
 	s->next_try = now_ms() + WAIT_RETRY_MS;
 	place(d, s);

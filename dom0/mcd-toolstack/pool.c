@@ -204,12 +204,14 @@ struct session *pool_claim(struct daemon *d, const char *name,
  * or the template cannot be used). */
 static int start_member(struct daemon *d, struct pool_tmpl *pt)
 {
-	struct load_info li;
 	char why[256];
 	struct store_rec rec = { .domid = -1 };
 	struct session *s;
 	char err[512];
 
+	/* A refill boots only in a free slot, and never ahead of a user. */
+	if (!place_pool_may_boot(d))
+		return -1;
 	if (daemon_new_sid(d, rec.sid) < 0)
 		return -1;
 	s = session_new(d, rec.sid);
@@ -224,7 +226,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 	s->have_dc = 1;
 	pool_note_template(s);
 	/* Idle members must not take the room a user's launch needs. */
-	if (load_read_ms(d->xen, 0, &li) == 0 && !load_fits(&li, &s->tmpl, why, sizeof(why))) {
+	if (!place_room_for(d, &s->tmpl, why, sizeof(why))) {
 		if (!pt->full)
 			log_warnx("pool %s: not refilled: %s", pt->name, why);
 		pt->full = 1;
@@ -245,6 +247,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 	}
 	s->recorded = 1;
 	s->st = S_CREATING;
+	s->boot_slot = 1;
 	log_info("pool %s: starting member %s", pt->name, s->sid);
 	daemon_job_create(d, s);
 	return 0;

@@ -96,6 +96,7 @@ void session_free(struct daemon *d, struct session *s)
 			break;
 		}
 	pool_forget(d, s);
+	place_forget(d, s);
 	drop_chan(s);
 	log_limit_flush(&s->loglim);
 	if (s->have_dc)
@@ -128,6 +129,7 @@ static void set_state(struct daemon *d, struct session *s,
 		[S_DESTROYING] = MCD_SESSION_STATE_ENDING,
 		[S_IDLE] = MCD_POOL_STATE_READY,
 		[S_WAITING] = MCD_SESSION_STATE_CREATING,
+		[S_QUEUED] = MCD_SESSION_STATE_QUEUED,
 	};
 	/* A pool member is "booting" until its agent is idle and connected. */
 	const char *from = s->pool && s->st != S_IDLE ? MCD_POOL_STATE_BOOTING
@@ -252,7 +254,10 @@ void session_created(struct daemon *d, struct session *s, int rc,
 		client_progress(s->waiter, "domain %u (%s%s) created, waiting for its agent",
 				domid, MCD_DOMAIN_PREFIX, s->sid);
 	set_state(d, s, S_CONNECTING);
-	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
+	/* The agent's time counts from the start of the domain's build, never
+	 * from the request: a launch that waited in line lost nothing. */
+	s->deadline = (s->build_start ? s->build_start : now_ms()) +
+		      (long)s->tmpl.agent_timeout_s * 1000;
 	s->next_try = now_ms();
 }
 
@@ -322,7 +327,7 @@ void session_tick(struct daemon *d, struct session *s, long now)
 		return;
 	}
 	if (s->st == S_DESTROYING || s->st == S_CREATING || s->st == S_RUNNING ||
-	    s->st == S_IDLE)
+	    s->st == S_IDLE || s->st == S_QUEUED)
 		return;
 	if (s->st == S_WAITING) {
 		daemon_tick_waiting(d, s, now);
