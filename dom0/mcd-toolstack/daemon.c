@@ -509,7 +509,9 @@ static int poll_timeout(struct daemon *d, long now)
 	for (struct session *s = d->sessions; s; s = s->next) {
 		if (s->st == S_CONNECTING && !s->chan && s->next_try - now < t)
 			t = s->next_try - now;
-		if (s->deadline && s->st != S_RUNNING && s->deadline - now < t)
+		/* A launch in line has no timer: a free slot moves it. */
+		if (s->deadline && s->st != S_RUNNING && s->st != S_QUEUED &&
+		    s->deadline - now < t)
 			t = s->deadline - now;
 	}
 	return t < 0 ? 0 : (int)t;

@@ -247,6 +247,7 @@ static void start_cold(struct daemon *d, struct session *s)
 	s->recorded = 1;
 	s->st = S_CREATING;
 	s->boot_slot = 1;
+	s->deadline = 0; /* --wait is over; the agent's comes once it is built */
 	log_info("session %s: launching %s for %s on %s from template %s",
 		 s->sid, s->argv[0], s->user, s->display, s->tmpl.name);
 	if (s->waiter)
