@@ -88,7 +88,6 @@ struct session {
 	unsigned q_told;        /* 1 + how many were ahead when the waiter was
 				 * last told; 0: not told */
 	int boot_slot;          /* building or booting: holds a boot slot */
-	long build_start;       /* ms: its domain's build began */
 };
 
 struct client {

@@ -36,7 +36,6 @@ struct job {
 	char volume[256];     /* JOB_ATTACH, JOB_DETACH */
 	uint64_t volume_size;
 	char vdev[16];
-	long build_ms;        /* JOB_CREATE: when domain_create began */
 };
 
 /*
@@ -87,7 +86,6 @@ static void *job_thread(void *arg)
 		j->rc = clone_disks(&j->s->tmpl, j->dc, j->sid, NULL,
 				    clone_progress, j, j->err, sizeof(j->err));
 		if (j->rc == 0) {
-			j->build_ms = now_ms();
 			j->rc = domain_create(j->d->xen, j->dc, j->name, &j->domid,
 					      j->err, sizeof(j->err));
 			if (j->rc < 0)
@@ -190,7 +188,6 @@ void daemon_jobs_done(struct daemon *d)
 			session_volume_done(d, j->s, j->kind == JOB_ATTACH, j->rc,
 					    j->vdev, j->err);
 		} else if (j->kind == JOB_CREATE) {
-			j->s->build_start = j->build_ms;
 			session_created(d, j->s, j->rc, j->domid, j->err);
 		} else {
 			if (j->rc < 0)

@@ -254,10 +254,9 @@ void session_created(struct daemon *d, struct session *s, int rc,
 		client_progress(s->waiter, "domain %u (%s%s) created, waiting for its agent",
 				domid, MCD_DOMAIN_PREFIX, s->sid);
 	set_state(d, s, S_CONNECTING);
-	/* The agent's time counts from the start of the domain's build, never
-	 * from the request: a launch that waited in line lost nothing. */
-	s->deadline = (s->build_start ? s->build_start : now_ms()) +
-		      (long)s->tmpl.agent_timeout_s * 1000;
+	/* The agent's time counts from the domain's boot, never from the
+	 * request: a launch that waited in line (or for room) lost nothing. */
+	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
 	s->next_try = now_ms();
 }
 
