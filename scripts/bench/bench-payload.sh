@@ -29,6 +29,8 @@ ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # launch --json reports the time the user waited, measured by the CLI.
 json_field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^\",}]*\).*/\1/p"; }
 stall() { echo "BENCH-STALL step $*"; }
+# note TEXT: a step's heading, with the seconds since dom0 booted.
+note() { echo "BENCH-NOTE [$(($(ms) / 1000)) s] $*"; }
 # until_ok SECONDS INTERVAL COMMAND...: run COMMAND every INTERVAL seconds
 # until it succeeds; false once SECONDS have passed.
 until_ok() {
@@ -97,7 +99,7 @@ sed -e '/^mcd_pool_size/d' $TD/linux-demo.cfg >$TD/bench.cfg
 echo "BENCH-NOTE template: $(grep -E '^(memory|vcpus)' $TD/bench.cfg | tr '\n' ' ')"
 [ -f $TRACE ] || echo "BENCH-NOTE xenstored is not tracing: no request counts"
 
-echo "BENCH-NOTE (a) xl create until the agent is ready"
+note "(a) xl create until the agent is ready"
 for i in $(seq "$RUNS"); do
 	name=bench-$i
 	t0=$(ms)
@@ -115,7 +117,7 @@ for i in $(seq "$RUNS"); do
 		stall "(a): domain $name still there $DL_END s after xl destroy"
 done
 
-echo "BENCH-NOTE (b) cold launch until the app runs"
+note "(b) cold launch until the app runs"
 timeout 60 $T daemon >/dev/null 2>&1 || stall "(b): the service did not start within 60 s"
 for i in $(seq "$RUNS"); do
 	if do_launch "(b)" cold --x none --json --template bench --user alice \
@@ -173,11 +175,12 @@ x11_wait() {
 x11_session() {
 	_s=$1 _l=$2
 	shift 2
+	note "$_s"
 	do_launch "$_s" "$_l" --user alice --display "$XD" --xauth $COOKIE "$@" -- $X11PERF &&
 		x11_wait "$_s" "$_l" "$(cat /tmp/launch-$_l.sid)"
 }
 if [ $x11_ok = 1 ]; then
-	echo "BENCH-NOTE (f) x11perf: relay, direct, relay over TLS"
+	note "(f) x11perf: relay, direct, relay over TLS"
 	for i in $(seq "$X11_RUNS"); do
 		x11_session "(f) relay" relay --template linux-demo
 		x11_session "(f) direct" direct --x direct --template linux-net
@@ -185,7 +188,7 @@ if [ $x11_ok = 1 ]; then
 	done
 fi
 
-echo "BENCH-NOTE (c, d) warm launch until the app runs, and its XenStore requests"
+note "(c, d) warm launch until the app runs, and its XenStore requests"
 cp $TD/bench.cfg $TD/bench-warm.cfg
 echo "mcd_pool_size = 2" >>$TD/bench-warm.cfg
 # warm_launch STEP SUFFIX: one warm launch; its time, and its XenStore
@@ -232,7 +235,7 @@ warm_rounds() {
 }
 warm_rounds "(c)" ""
 
-echo "BENCH-NOTE (e) warm launch with $SESSIONS sessions running"
+note "(e) warm launch with $SESSIONS sessions running"
 running=""
 for k in $SESSIONS; do
 	while [ "$(echo $running | wc -w)" -lt "$k" ]; do
@@ -244,6 +247,7 @@ for k in $SESSIONS; do
 		stall "(e): only $(echo $running | wc -w) of $k sessions running; no more rows"
 		break
 	fi
+	note "(e) warm launch with $k sessions running"
 	warm_rounds "(e) with $k" "_with_$k"
 done
 for s in $running; do end_session "(e)" "$s"; done
@@ -252,7 +256,7 @@ for s in $running; do end_session "(e)" "$s"; done
 # Both claim a warm member of bench-warm, so both start within a moment;
 # the pool is emptied first, so no member is built beside them.
 if [ $x11_ok = 1 ]; then
-	echo "BENCH-NOTE (g) two relay sessions running x11perf at once"
+	note "(g) two relay sessions running x11perf at once"
 	if until_ok "$DL_POOL" 1 pool_ready 2; then
 		sed -i 's/^mcd_pool_size.*/mcd_pool_size = 0/' $TD/bench-warm.cfg
 		x11_pair() { # N
@@ -288,4 +292,5 @@ sed -i 's/^mcd_pool_size.*/mcd_pool_size = 0/' $TD/bench-warm.cfg
 until_ok 60 1 sh -c "! $T pool | awk '\$3 == \"bench-warm\"' | grep -q ." ||
 	stall "(end): the bench-warm pool still has members 60 s after it was emptied"
 xl list
+note "done"
 echo "BENCH-DONE"
