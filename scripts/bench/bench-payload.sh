@@ -94,6 +94,10 @@ do_launch() {
 	return 1
 }
 
+# Kernel messages (a vif joining the bridge, ...) stay in dmesg: on the
+# console they could cut into a BENCH line.
+dmesg -n 1 2>/dev/null
+
 # Templates for the benchmark: the launch tests' linux-demo, as installed.
 sed -e '/^mcd_pool_size/d' $TD/linux-demo.cfg >$TD/bench.cfg
 echo "BENCH-NOTE template: $(grep -E '^(memory|vcpus)' $TD/bench.cfg | tr '\n' ' ')"
