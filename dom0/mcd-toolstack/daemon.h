@@ -1,8 +1,9 @@
 /*
- * daemon.h - the dom0 service: owns the vchans, the sessions and the domains.
+ * daemon.h - the dom0 service: owns the sessions and the domains.
  *
  * One thread runs a poll loop over the control socket, the CLI clients, each
- * session's channel and XenStore's watch fd.  libxl's slow calls (creating
+ * session's channel to its worker (worker.h: the worker, not the service,
+ * holds the vchan and reads the guest's bytes) and XenStore's watch fd.  libxl's slow calls (creating
  * and destroying domains) run in short-lived job threads that report back
  * through a pipe, so one slow domain never stalls the others.  XenStore is
  * the durable state; a restarted service rebuilds its sessions from it.
@@ -77,7 +78,7 @@ struct session {
 	int hello_done;
 	int version;            /* protocol version agreed with the agent */
 	long deadline;          /* ms, monotonic: give up on this state */
-	long next_try;          /* ms: next vchan connect attempt */
+	long next_try;          /* ms: next worker start (vchan connect) */
 	int job_running;
 	int end_after_create;   /* ended while the create job ran */
 	int end_when_connected; /* recovered, ended before its agent answered */
