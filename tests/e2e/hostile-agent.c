@@ -263,9 +263,10 @@ static uint32_t x_root(const uint8_t *r, size_t n, unsigned *w, unsigned *h)
 }
 
 /* HELLO, STATUS idle, then wait for the LAUNCH2 and say STARTED; the
- * session id in sid. */
+ * session id in sid, and its X cookie in cookie ("" for none). */
 static void take_launch(struct mcd_chan *c, struct mcd_rx *rx,
-			char sid[MCD_SESSION_ID_LEN + 1])
+			char sid[MCD_SESSION_ID_LEN + 1],
+			char cookie[MCD_XCOOKIE_LEN + 1])
 {
 	struct mcd_msg m = { .type = MCD_MSG_STATUS };
 
@@ -277,9 +278,12 @@ static void take_launch(struct mcd_chan *c, struct mcd_rx *rx,
 	while (!sid[0]) {
 		if (next_frame(c, rx, &m, 1000) < 0)
 			fatalx("dom0 went away before the launch");
-		if (m.type == MCD_MSG_LAUNCH2)
+		if (m.type == MCD_MSG_LAUNCH2) {
 			snprintf(sid, MCD_SESSION_ID_LEN + 1, "%s",
 				 m.u.launch.session_id);
+			snprintf(cookie, MCD_XCOOKIE_LEN + 1, "%s",
+				 m.u.launch.xcookie);
+		}
 	}
 	memset(&m, 0, sizeof(m));
 	m.type = MCD_MSG_STARTED;
@@ -293,13 +297,13 @@ static void take_launch(struct mcd_chan *c, struct mcd_rx *rx,
 static void xopen_flood(struct mcd_chan *c)
 {
 	static struct mcd_rx rx;
-	char sid[MCD_SESSION_ID_LEN + 1];
+	char sid[MCD_SESSION_ID_LEN + 1], cookie[MCD_XCOOKIE_LEN + 1];
 	struct mcd_msg m;
 	uint8_t buf[MCD_MAX_FRAME];
 	unsigned opened = 0, closed = 0;
 
 	mcd_rx_init(&rx);
-	take_launch(c, &rx, sid);
+	take_launch(c, &rx, sid, cookie);
 	while (opened < 2000) {
 		struct mcd_msg o = { .type = MCD_MSG_X_OPEN };
 		int n, r;
@@ -336,26 +340,9 @@ static void slow_reader(struct mcd_chan *c)
 	uint32_t root;
 
 	mcd_rx_init(&rx);
-	send_hello(c);
-	m.type = MCD_MSG_STATUS;
-	m.u.status.state = MCD_AGENT_IDLE;
-	m.u.status.session_id = "";
-	send_msg(c, &m);
-	while (!sid[0]) {
-		if (next_frame(c, &rx, &m, 1000) < 0)
-			fatalx("dom0 went away before the launch");
-		if (m.type == MCD_MSG_LAUNCH2) {
-			snprintf(sid, sizeof(sid), "%s", m.u.launch.session_id);
-			snprintf(cookie, sizeof(cookie), "%s", m.u.launch.xcookie);
-		}
-	}
+	take_launch(c, &rx, sid, cookie);
 	if (strlen(cookie) != MCD_XCOOKIE_LEN)
 		fatalx("the launch carries no X cookie");
-	memset(&m, 0, sizeof(m));
-	m.type = MCD_MSG_STARTED;
-	m.u.started.pid = 4242;
-	m.u.started.session_id = sid;
-	send_msg(c, &m);
 	send_x(c, MCD_MSG_X_OPEN, 0, NULL, 0);
 	n = x_setup(req, cookie);
 	send_x(c, MCD_MSG_X_DATA, 0, req, (uint32_t)n);
