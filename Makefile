@@ -29,6 +29,7 @@ all: bins
 
 include xenstore-schema/module.mk
 include dom0/mcd-toolstack/module.mk
+include broker/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
 include tests/module.mk

@@ -267,3 +267,22 @@ $(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
 $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- mcd-broker's core: the database and the catalog rules, password
+# hashes and tokens, failed-login limits (no TLS, no server) ---
+UNIT_TESTS += $(O)/tests/unit/test_broker_store $(O)/tests/unit/test_broker_passwd \
+	$(O)/tests/unit/test_broker_limit
+
+$(O)/tests/unit/test_broker_%.o: override MCD_CFLAGS += -Ibroker -Isite-protocol
+
+$(O)/tests/unit/test_broker_store: $(O)/tests/unit/test_broker_store.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_broker_passwd: $(O)/tests/unit/test_broker_passwd.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_broker_limit: $(O)/tests/unit/test_broker_limit.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
