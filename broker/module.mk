@@ -6,3 +6,13 @@ BROKER_CORE_OBJ := $(addprefix $(O)/broker/,log.o store.o passwd.o limit.o \
 BROKER_LIBS := -lsqlite3 $(CRYPTO_LIBS)
 
 $(O)/broker/%.o: override MCD_CFLAGS += -Isite-protocol
+
+BROKER_OBJ := $(addprefix $(O)/broker/,main.o cmd.o cmd_user.o cmd_app.o \
+	cmd_pool.o pwread.o request.o serve.o)
+
+BINS += $(O)/broker/mcd-broker
+
+$(O)/broker/mcd-broker: $(BROKER_OBJ) $(BROKER_CORE_OBJ) $(TLS_OBJ) \
+		$(TICKET_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) -lyajl \
+		$(SSL_LIBS) $(CRYPTO_LIBS)
