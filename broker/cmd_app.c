@@ -53,7 +53,8 @@ parse_add(struct store_app *a, int argc, char **argv)
 	size_t argbytes = 0;
 	int o, bad = 0;
 
-	optind = 1;
+	/* 0, not 1: main() scanned with "+", and only 0 resets that. */
+	optind = 0;
 	while (!bad && (o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n': bad = put(a->name, sizeof(a->name), optarg); break;

@@ -21,7 +21,8 @@ pool_add(struct store *s, int argc, char **argv)
 	char err[256];
 	int o;
 
-	optind = 1;
+	/* 0, not 1: main() scanned with "+", and only 0 resets that. */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'a')
 			address = optarg;

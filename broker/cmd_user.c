@@ -41,7 +41,8 @@ parse_pw_opts(int argc, char **argv, int want_level, uint32_t *level,
 	};
 	int o;
 
-	optind = 1;
+	/* 0, not 1: main() scanned with "+", and only 0 resets that. */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'l' && want_level && cmd_level(optarg, level) == 0)
 			continue;

@@ -60,7 +60,8 @@ cmd_keygen(int argc, char **argv)
 	char err[256];
 	int o;
 
-	optind = 1;
+	/* 0, not 1: main() scanned with "+", and only 0 resets that. */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'k')
 			priv = optarg;
@@ -151,7 +152,8 @@ cmd_serve(int argc, char **argv)
 	struct serve_opts so = { .db = cmd_db };
 	int o;
 
-	optind = 1;
+	/* 0, not 1: main() scanned with "+", and only 0 resets that. */
+	optind = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
 		case 'd': so.db = optarg; break;

@@ -286,3 +286,12 @@ $(O)/tests/unit/test_broker_passwd: $(O)/tests/unit/test_broker_passwd.o \
 $(O)/tests/unit/test_broker_limit: $(O)/tests/unit/test_broker_limit.o \
 		$(BROKER_CORE_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+# --- the real mcd-broker served over real TLS on loopback (certificates
+# made at test time); it runs the broker built beside it ---
+UNIT_TESTS += $(O)/tests/unit/test_broker_serve
+
+$(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
+		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS)
