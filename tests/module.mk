@@ -14,6 +14,12 @@ UNIT_TESTS += $(O)/tests/unit/test_proto_v2
 $(O)/tests/unit/test_proto_v2: $(O)/tests/unit/test_proto_v2.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- site protocol: the codec (mcd_site), tickets, TLS legs ---
+UNIT_TESTS += $(O)/tests/unit/test_site
+
+$(O)/tests/unit/test_site: $(O)/tests/unit/test_site.o $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
 # --- launch options (dom0/mcd-toolstack/launchopt.c) ---
 UNIT_TESTS += $(O)/tests/unit/test_launchopt
 
