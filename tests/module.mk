@@ -20,6 +20,12 @@ UNIT_TESTS += $(O)/tests/unit/test_site
 $(O)/tests/unit/test_site: $(O)/tests/unit/test_site.o $(SITE_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+UNIT_TESTS += $(O)/tests/unit/test_ticket
+
+$(O)/tests/unit/test_ticket: $(O)/tests/unit/test_ticket.o $(TICKET_OBJ) \
+		$(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
 # --- launch options (dom0/mcd-toolstack/launchopt.c) ---
 UNIT_TESTS += $(O)/tests/unit/test_launchopt
 
