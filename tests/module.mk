@@ -26,6 +26,13 @@ $(O)/tests/unit/test_ticket: $(O)/tests/unit/test_ticket.o $(TICKET_OBJ) \
 		$(SITE_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
 
+# Real TLS on loopback with a test CA made by scripts/mcd-site-certs.
+UNIT_TESTS += $(O)/tests/unit/test_tls
+
+$(O)/tests/unit/test_tls: $(O)/tests/unit/test_tls.o $(TLS_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS) -lpthread
+
 # --- launch options (dom0/mcd-toolstack/launchopt.c) ---
 UNIT_TESTS += $(O)/tests/unit/test_launchopt
 
