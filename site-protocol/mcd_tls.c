@@ -162,8 +162,8 @@ static const char *op_name(enum op op)
 }
 
 /* Why an operation failed, in one line. */
-static int op_failed(SSL *ssl, enum op op, int code, int timeout_ms,
-		     char *err, size_t errlen)
+static int op_failed(SSL *ssl, enum op op, int code, char *err,
+		     size_t errlen)
 {
 	long v = SSL_get_verify_result(ssl);
 
@@ -184,7 +184,6 @@ static int op_failed(SSL *ssl, enum op op, int code, int timeout_ms,
 			return fail(err, errlen, "connection closed");
 		return fail(err, errlen, "%s: %s", op_name(op), strerror(e));
 	}
-	(void)timeout_ms;
 	return fail(err, errlen, "%s: %s", op_name(op), ssl_reason());
 }
 
@@ -210,7 +209,7 @@ static int ssl_op(SSL *ssl, enum op op, void *buf, size_t len, size_t *done,
 			return 0;
 		code = SSL_get_error(ssl, r);
 		if (code != SSL_ERROR_WANT_READ && code != SSL_ERROR_WANT_WRITE)
-			return op_failed(ssl, op, code, timeout_ms, err, errlen);
+			return op_failed(ssl, op, code, err, errlen);
 		if (wait_fd(fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 			    deadline) < 0) {
 			if (errno == ETIMEDOUT)

@@ -57,9 +57,10 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DIR := $(O)/tests/fuzz
 FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ixenstore-schema \
+	-Isite-protocol \
 	-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
-FUZZERS := proto schema xagent
+FUZZERS := proto schema xagent site
 
 $(FUZZ_DIR)/fuzz_proto: tests/fuzz/fuzz_proto.c xenstore-schema/mcd_proto.c \
 		xenstore-schema/mcd_proto.h
@@ -80,7 +81,13 @@ $(FUZZ_DIR)/fuzz_xagent: tests/fuzz/fuzz_xagent.c guest/linux-agent/xrelay.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ -lX11
 
-$(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ)
+# The site protocol's decoder and encoder (every direction, ticket bodies).
+$(FUZZ_DIR)/fuzz_site: tests/fuzz/fuzz_site.c site-protocol/mcd_site.c \
+		site-protocol/mcd_site.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ) $(SITE_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
 
 fuzz: $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/gen_seeds
