@@ -267,3 +267,13 @@ $(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
 $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the pool master's face: its configuration file and the ticket ->
+# CTL_LAUNCH translation (no Xen, no TLS) ---
+UNIT_TESTS += $(O)/tests/unit/test_faceconf
+
+$(O)/tests/unit/test_faceconf.o: override MCD_CFLAGS += -Idom0/mcd-toolstack -Isite-protocol
+
+$(O)/tests/unit/test_faceconf: $(O)/tests/unit/test_faceconf.o \
+		$(O)/dom0/mcd-toolstack/faceconf.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)

@@ -1,6 +1,8 @@
 # mcd-toolstack: the dom0 CLI and service.
 # TLS for the X relay's leg to the thin client (xfwd.c).
 SSL_LIBS := -lssl
+# The site protocol's headers (the face: faceconf, face, faceconn).
+$(O)/dom0/mcd-toolstack/face%.o: override MCD_CFLAGS += -Isite-protocol
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
 	dom0/mcd-toolstack/clone.c dom0/mcd-toolstack/runprog.c \
