@@ -43,6 +43,9 @@ enum session_state {
 };
 
 struct client;
+struct face;
+struct face_conf;
+struct face_peer;
 struct pool_tmpl;
 
 struct session {
@@ -89,6 +92,10 @@ struct session {
 	unsigned q_told;        /* 1 + how many were ahead when the waiter was
 				 * last told; 0: not told */
 	int boot_slot;          /* building or booting: holds a boot slot */
+	/* Launched through the face (face.h): the key that ends it, and the
+	 * connection told ENDED when it goes (NULL once gone). */
+	char end_key[33];       /* MCD_SITE_END_KEY_LEN hex digits, or "" */
+	struct client *face_client;
 };
 
 struct client {
@@ -99,6 +106,7 @@ struct client {
 	struct ctl_txq txq;     /* replies not yet written (never waited on) */
 	int closing;            /* final reply queued: close once it is out */
 	struct session *s;      /* the session this client waits on */
+	struct face_peer *face; /* a face child (face.h), NULL for the CLI */
 };
 
 /* One warm pool per template whose mcd_pool_size is above zero. */
@@ -126,6 +134,7 @@ struct daemon {
 	int stop;
 	struct bootq bootq;     /* launches waiting for a boot slot */
 	unsigned max_boots;     /* domains built and booted at once */
+	struct face *face;      /* the network face (face.h), or NULL */
 };
 
 /* Monotonic clock in milliseconds. */
@@ -219,9 +228,15 @@ void client_progress(struct client *c, const char *fmt, ...)
 void client_error(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Queue an encoded frame for c as it is (the face's site frames); last:
+ * it is the final one, the connection closes once it is out. */
+void client_frame(struct client *c, const void *frame, size_t len, int last);
+
 /* Entry point of `mcd-toolstack daemon`. */
-/* max_boots: domains built and booted at once; 0 for one per host CPU. */
+/* max_boots: domains built and booted at once; 0 for one per host CPU.
+ * face: the network face's configuration, or NULL for none. */
 int daemon_main(const char *socket_path, const char *template_dir,
-		int foreground, const char *log_file, unsigned max_boots);
+		int foreground, const char *log_file, unsigned max_boots,
+		const struct face_conf *face);
 
 #endif /* MCD_DAEMON_H */

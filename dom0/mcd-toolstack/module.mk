@@ -2,7 +2,9 @@
 # TLS for the X relay's leg to the thin client (xfwd.c).
 SSL_LIBS := -lssl
 # The site protocol's headers (the face: faceconf, face, faceconn).
-$(O)/dom0/mcd-toolstack/face%.o: override MCD_CFLAGS += -Isite-protocol
+FACE_OBJS := $(addprefix $(O)/dom0/mcd-toolstack/,face.o faceconf.o \
+	faceticket.o faceconn.o main.o)
+$(FACE_OBJS): override MCD_CFLAGS += -Isite-protocol
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
 	dom0/mcd-toolstack/clone.c dom0/mcd-toolstack/runprog.c \
@@ -16,11 +18,14 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
-	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c
+	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c \
+	dom0/mcd-toolstack/face.c dom0/mcd-toolstack/faceconf.c \
+	dom0/mcd-toolstack/faceticket.c dom0/mcd-toolstack/faceconn.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack
 
-$(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
+$(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ) \
+		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) -lseccomp -lpthread
