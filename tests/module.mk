@@ -277,3 +277,15 @@ $(O)/tests/unit/test_faceconf.o: override MCD_CFLAGS += -Idom0/mcd-toolstack -Is
 $(O)/tests/unit/test_faceconf: $(O)/tests/unit/test_faceconf.o \
 		$(O)/dom0/mcd-toolstack/faceconf.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the pool master's checks of a LAUNCH's ticket, with real keys and
+# signed tickets (built once the site protocol's objects are there) ---
+ifneq ($(TICKET_OBJ),)
+UNIT_TESTS += $(O)/tests/unit/test_faceticket
+
+$(O)/tests/unit/test_faceticket.o: override MCD_CFLAGS += -Idom0/mcd-toolstack -Isite-protocol
+
+$(O)/tests/unit/test_faceticket: $(O)/tests/unit/test_faceticket.o \
+		$(O)/dom0/mcd-toolstack/faceticket.o $(TICKET_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+endif
