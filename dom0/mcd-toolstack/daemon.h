@@ -7,6 +7,11 @@
  * and destroying domains) run in short-lived job threads that report back
  * through a pipe, so one slow domain never stalls the others.  XenStore is
  * the durable state; a restarted service rebuilds its sessions from it.
+ *
+ * With --face the loop also accepts thin clients' TLS connections (face.h):
+ * each runs in a child of its own, which the loop serves as one more
+ * control client speaking site frames; the root-only control socket is
+ * unchanged.
  */
 #ifndef MCD_DAEMON_H
 #define MCD_DAEMON_H
