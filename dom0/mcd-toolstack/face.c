@@ -401,18 +401,19 @@ static int is_final(uint16_t type)
  * INTERNAL error (it never should). */
 static void send_frame(struct client *c, struct mcd_site_out *o)
 {
-	uint16_t type = (uint16_t)(o->buf[0] | o->buf[1] << 8);
 	char err[160];
+	uint16_t type;
 
 	if (mcd_site_finish(o, MCD_SITE_P2C, err, sizeof(err)) < 0) {
-		log_warnx("face: cannot encode %s: %s", mcd_site_type_name(type), err);
+		log_warnx("face: cannot encode a reply: %s", err);
 		mcd_site_begin(o, MCD_SITE_ERROR);
 		mcd_site_put_u32(o, MCD_ST_CODE, MCD_SITE_E_INTERNAL);
 		mcd_site_put_str(o, MCD_ST_TEXT, "internal error");
 		if (mcd_site_finish(o, MCD_SITE_P2C, err, sizeof(err)) < 0)
 			return;
-		type = MCD_SITE_ERROR;
 	}
+	/* The header is little-endian, filled in by finish. */
+	type = (uint16_t)(o->buf[0] | o->buf[1] << 8);
 	client_frame(c, o->buf, o->len, is_final(type));
 	mcd_site_out_wipe(o);
 }
