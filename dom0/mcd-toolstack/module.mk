@@ -1,10 +1,6 @@
 # mcd-toolstack: the dom0 CLI and service.
-# TLS for the X relay's leg to the thin client (xfwd.c).
-SSL_LIBS := -lssl
-# The site protocol's headers (the face: faceconf, face, faceconn).
-FACE_OBJS := $(addprefix $(O)/dom0/mcd-toolstack/,face.o faceconf.o \
-	faceticket.o faceconn.o main.o)
-$(FACE_OBJS): override MCD_CFLAGS += -Isite-protocol
+# TLS for the X relay's leg to the thin client (xfwd.c): SSL_LIBS comes
+# from site-protocol/module.mk.
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
 	dom0/mcd-toolstack/clone.c dom0/mcd-toolstack/runprog.c \
