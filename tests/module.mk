@@ -294,6 +294,26 @@ $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- the pool master's face: its configuration file and the ticket ->
+# CTL_LAUNCH translation (no Xen, no TLS) ---
+UNIT_TESTS += $(O)/tests/unit/test_faceconf
+
+$(O)/tests/unit/test_faceconf.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_faceconf: $(O)/tests/unit/test_faceconf.o \
+		$(O)/dom0/mcd-toolstack/faceconf.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the pool master's checks of a LAUNCH's ticket, with real keys and
+# signed tickets ---
+UNIT_TESTS += $(O)/tests/unit/test_faceticket
+
+$(O)/tests/unit/test_faceticket.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_faceticket: $(O)/tests/unit/test_faceticket.o \
+		$(O)/dom0/mcd-toolstack/faceticket.o $(TICKET_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
 # --- mcd-broker's core: the database and the catalog rules, password
 # hashes and tokens, failed-login limits (no TLS, no server) ---
 UNIT_TESTS += $(O)/tests/unit/test_broker_store $(O)/tests/unit/test_broker_passwd \
