@@ -14,7 +14,8 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
-	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c
+	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c \
+	dom0/mcd-toolstack/sessops.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack
