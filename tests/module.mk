@@ -267,3 +267,18 @@ $(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
 $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the dom0 session state machine and warm pool (session.c, pool.c)
+# through a fake daemon_ops table: frames as the worker passes them, a
+# fake clock, no Xen ---
+UNIT_TESTS += $(O)/tests/unit/test_session_fsm
+
+$(O)/tests/unit/test_session_fsm.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_session_fsm: $(O)/tests/unit/test_session_fsm.o \
+		$(O)/dom0/mcd-toolstack/session.o $(O)/dom0/mcd-toolstack/pool.o \
+		$(O)/dom0/mcd-toolstack/launchopt.o \
+		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/log.o \
+		$(PROTO_OBJ) $(CHAN_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS)
