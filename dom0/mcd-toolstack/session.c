@@ -147,6 +147,9 @@ static void set_state(struct daemon *d, struct session *s,
 /* Tear the domain down; the session is freed when the job reports. */
 static void start_destroy(struct daemon *d, struct session *s)
 {
+	/* An idle pool member that fails is still on its ready queue: a
+	 * claim must never hand a user a domain on its way out. */
+	pool_forget(d, s);
 	drop_chan(d, s);
 	set_state(d, s, S_DESTROYING);
 	if (s->job_running) {
