@@ -944,10 +944,13 @@ static struct session *ready_member(struct fake *f, const char *sid, int domid)
 /* A claimed member, as place.c's launch_warm takes it: out of the pool. */
 static void take(struct fake *f, struct session *s)
 {
+	char sid[MCD_SESSION_ID_LEN + 1]; /* s is freed on the way */
+
+	snprintf(sid, sizeof(sid), "%s", s->sid);
 	s->pool = 0;
 	s->pt = NULL;
 	session_end(&f->d, s);
-	destroy_done(f, s->sid, MCD_XS_SESSIONS);
+	destroy_done(f, sid, MCD_XS_SESSIONS);
 }
 
 static void touch_template(struct fake *f)
