@@ -340,4 +340,17 @@ UNIT_TESTS += $(O)/tests/unit/test_broker_serve
 $(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
 		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+# --- the dom0 session state machine and warm pool (session.c, pool.c)
+# through a fake daemon_ops table: frames as the worker passes them, a
+# fake clock, no Xen ---
+UNIT_TESTS += $(O)/tests/unit/test_session_fsm
+
+$(O)/tests/unit/test_session_fsm.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_session_fsm: $(O)/tests/unit/test_session_fsm.o \
+		$(O)/dom0/mcd-toolstack/session.o $(O)/dom0/mcd-toolstack/pool.o \
+		$(O)/dom0/mcd-toolstack/launchopt.o \
+		$(O)/dom0/mcd-toolstack/template.o $(O)/dom0/mcd-toolstack/log.o \
+		$(PROTO_OBJ) $(CHAN_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CRYPTO_LIBS) \
 		$(CMOCKA_LIBS)

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
+#include "sessops.h"
 #include "store.h"
 #include "worker.h"
 
@@ -670,7 +671,8 @@ int daemon_main(const char *socket_path, const char *template_dir,
 		int foreground, const char *log_file, unsigned max_boots,
 		const struct face_conf *face)
 {
-	struct daemon d = { .template_dir = template_dir, .listen_fd = -1 };
+	struct daemon d = { .template_dir = template_dir, .listen_fd = -1,
+			   .ops = &daemon_real_ops };
 	char dir[256], *slash;
 	int lock_fd;
 

@@ -30,6 +30,7 @@
 #include "template.h"
 #include "xfwd.h"
 
+struct daemon_ops;
 struct mcd_chan;
 struct mcd_xen;
 struct xs_handle;
@@ -125,6 +126,7 @@ struct pool_tmpl {
 };
 
 struct daemon {
+	const struct daemon_ops *ops; /* side effects of session.c, pool.c (sessops.h) */
 	struct pool_tmpl *pools;
 	long next_pool_scan;    /* ms */
 	long backend_sweep_at;  /* ms; 0 = no re-sweep due */

@@ -16,7 +16,8 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/volume.c \
 	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c \
 	dom0/mcd-toolstack/face.c dom0/mcd-toolstack/faceconf.c \
-	dom0/mcd-toolstack/faceticket.c dom0/mcd-toolstack/faceconn.c
+	dom0/mcd-toolstack/faceticket.c dom0/mcd-toolstack/faceconn.c \
+	dom0/mcd-toolstack/sessops.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack

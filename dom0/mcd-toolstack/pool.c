@@ -23,6 +23,7 @@
 #include "load.h"
 #include "log.h"
 #include "mcd_xs.h"
+#include "sessops.h"
 #include "store.h"
 
 /* How often the templates' pool sizes are re-read. */
@@ -147,7 +148,7 @@ int pool_keep(struct daemon *d, struct session *s)
 	snprintf(rec.user, sizeof(rec.user), "%s", s->user);
 	snprintf(rec.state, sizeof(rec.state), MCD_POOL_STATE_READY);
 	rec.created = (long long)time(NULL);
-	if (store_keep(d->xs, &rec) < 0)
+	if (d->ops->store_keep(d, &rec) < 0)
 		return -1;
 	s->pool = 1;
 	s->kept = 1;
@@ -243,7 +244,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 	snprintf(rec.template, sizeof(rec.template), "%s", pt->name);
 	snprintf(rec.state, sizeof(rec.state), MCD_POOL_STATE_BOOTING);
 	rec.created = (long long)time(NULL);
-	if (store_create(d->xs, MCD_XS_POOL, &rec) < 0) {
+	if (d->ops->store_create(d, MCD_XS_POOL, &rec) < 0) {
 		session_free(d, s);
 		return -1;
 	}
@@ -251,7 +252,7 @@ static int start_member(struct daemon *d, struct pool_tmpl *pt)
 	s->st = S_CREATING;
 	s->boot_slot = 1;
 	log_info("pool %s: starting member %s", pt->name, s->sid);
-	daemon_job_create(d, s);
+	d->ops->job_create(d, s);
 	return 0;
 }
 

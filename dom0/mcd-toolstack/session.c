@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
+#include "sessops.h"
 #include "store.h"
 #include "worker.h"
 #include "xfwd.h"
@@ -40,14 +41,14 @@ static void rec_set(struct daemon *d, struct session *s, const char *key,
 		    const char *value)
 {
 	if (s->recorded)
-		store_set(d->xs, AREA(s), s->sid, key, value);
+		d->ops->store_set(d, AREA(s), s->sid, key, value);
 }
 
 static void rec_set_int(struct daemon *d, struct session *s, const char *key,
 			long long value)
 {
 	if (s->recorded)
-		store_set_int(d->xs, AREA(s), s->sid, key, value);
+		d->ops->store_set_int(d, AREA(s), s->sid, key, value);
 }
 
 struct session *session_new(struct daemon *d, const char *sid)
@@ -75,13 +76,13 @@ struct session *session_new(struct daemon *d, const char *sid)
 	return s;
 }
 
-static void drop_chan(struct session *s)
+static void drop_chan(struct daemon *d, struct session *s)
 {
 	/* The worker (and the X connections it relays) lives only as long
 	 * as the channel. */
 	mcd_chan_close(s->chan);
 	s->chan = NULL;
-	worker_stop(s->wpid, s->sid);
+	d->ops->worker_stop(d, s->wpid, s->sid);
 	s->wpid = 0;
 	s->hello_done = 0;
 	mcd_rx_init(s->rx);
@@ -99,7 +100,7 @@ void session_free(struct daemon *d, struct session *s)
 	face_session_gone(d, s); /* ENDED to its face client; key wiped */
 	pool_forget(d, s);
 	place_forget(d, s);
-	drop_chan(s);
+	drop_chan(d, s);
 	log_limit_flush(&s->loglim);
 	if (s->have_dc)
 		libxl_domain_config_dispose(&s->dc);
@@ -148,7 +149,10 @@ static void set_state(struct daemon *d, struct session *s,
 /* Tear the domain down; the session is freed when the job reports. */
 static void start_destroy(struct daemon *d, struct session *s)
 {
-	drop_chan(s);
+	/* An idle pool member that fails is still on its ready queue: a
+	 * claim must never hand a user a domain on its way out. */
+	pool_forget(d, s);
+	drop_chan(d, s);
 	set_state(d, s, S_DESTROYING);
 	if (s->job_running) {
 		s->end_after_create = 1;
@@ -158,7 +162,7 @@ static void start_destroy(struct daemon *d, struct session *s)
 		session_destroyed(d, s);
 		return;
 	}
-	daemon_job_destroy(d, s);
+	d->ops->job_destroy(d, s);
 }
 
 void session_fail(struct daemon *d, struct session *s, const char *fmt, ...)
@@ -192,7 +196,7 @@ static int send_msg(struct daemon *d, struct session *s, struct mcd_msg *m)
 		session_fail(d, s, "cannot encode %s", mcd_msg_name(m->type));
 		return -1;
 	}
-	rc = mcd_chan_send(s->chan, buf, (size_t)n);
+	rc = d->ops->chan_send(d, s->chan, buf, (size_t)n);
 	explicit_bzero(buf, (size_t)n); /* a LAUNCH2 holds the secrets */
 	if (rc < 0) {
 		session_fail(d, s, "agent did not take %s", mcd_msg_name(m->type));
@@ -225,7 +229,7 @@ void session_end(struct daemon *d, struct session *s)
 		return;
 	set_state(d, s, S_STOPPING);
 	/* The agent kills the app after the grace time; allow for the report. */
-	s->deadline = now_ms() + STOP_GRACE_MS + 5000;
+	s->deadline = d->ops->now_ms(d) + STOP_GRACE_MS + 5000;
 }
 
 void session_created(struct daemon *d, struct session *s, int rc,
@@ -247,7 +251,7 @@ void session_created(struct daemon *d, struct session *s, int rc,
 	s->domid = (int)domid;
 	rec_set_int(d, s, MCD_XS_K_DOMID, domid);
 	if (s->end_after_create || s->st == S_DESTROYING) {
-		daemon_job_destroy(d, s);
+		d->ops->job_destroy(d, s);
 		return;
 	}
 	log_info("session %s: domain %u created from %s", s->sid, domid,
@@ -258,14 +262,14 @@ void session_created(struct daemon *d, struct session *s, int rc,
 	set_state(d, s, S_CONNECTING);
 	/* The agent's time counts from the domain's boot, never from the
 	 * request: a launch that waited in line (or for room) lost nothing. */
-	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
-	s->next_try = now_ms();
+	s->deadline = d->ops->now_ms(d) + (long)s->tmpl.agent_timeout_s * 1000;
+	s->next_try = d->ops->now_ms(d);
 }
 
 void session_destroyed(struct daemon *d, struct session *s)
 {
 	s->job_running = 0;
-	store_remove(d->xs, AREA(s), s->sid);
+	d->ops->store_remove(d, AREA(s), s->sid);
 	if (s->waiter) {
 		const char *e = s->error[0] ? s->error
 					    : "session ended before the app started";
@@ -294,13 +298,14 @@ static void try_connect(struct daemon *d, struct session *s, long now)
 	snprintf(path, sizeof(path), "/local/domain/%d/" MCD_XS_GUEST_VCHAN,
 		 s->domid);
 	snprintf(node, sizeof(node), "%s/event-channel", path);
-	v = xs_read(d->xs, XBT_NULL, node, &len);
+	v = d->ops->xs_read(d, node, &len);
 	if (!v)
 		return;
 	free(v);
 	/* The worker connects the vchan and serves it from now on; what we
 	 * send meanwhile waits in the socketpair. */
-	s->chan = worker_start(s->sid, s->domid, &s->wpid, err, sizeof(err));
+	s->chan = d->ops->worker_start(d, s->sid, s->domid, &s->wpid, err,
+					  sizeof(err));
 	if (!s->chan) {
 		log_warnx("session %s: %s", s->sid, err);
 		return;
@@ -388,7 +393,7 @@ int session_launch(struct daemon *d, struct session *s)
 		if (s->waiter)
 			client_progress(s->waiter, "attaching the volume of %s",
 					s->user);
-		daemon_job_volume(d, s, 1);
+		d->ops->job_volume(d, s, 1);
 		return 0;
 	}
 	if (s->version < 2) {
@@ -418,7 +423,7 @@ int session_launch(struct daemon *d, struct session *s)
 	if (rc < 0)
 		return -1;
 	set_state(d, s, S_LAUNCHING);
-	s->deadline = now_ms() + (long)s->tmpl.agent_timeout_s * 1000;
+	s->deadline = d->ops->now_ms(d) + (long)s->tmpl.agent_timeout_s * 1000;
 	if (s->waiter)
 		client_progress(s->waiter, "agent ready, starting %s as %s",
 				s->argv[0], s->user);
@@ -615,7 +620,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 		if (s->opt.xflags) {
 			/* The launch is done when the user sees the window. */
 			s->awaiting_ready = 1;
-			s->ready_deadline = now_ms() +
+			s->ready_deadline = d->ops->now_ms(d) +
 					    (long)s->tmpl.ready_timeout_s * 1000;
 			if (s->waiter)
 				client_progress(s->waiter, "app started (pid %d), waiting for its first window",
@@ -653,7 +658,7 @@ static void on_msg(struct daemon *d, struct session *s, const struct mcd_msg *m)
 			/* Its user's volume is freed before the domain waits
 			 * for that user: detach, then keep (volume_done). */
 			set_state(d, s, S_STOPPING);
-			daemon_job_volume(d, s, 0);
+			d->ops->job_volume(d, s, 0);
 			return;
 		}
 		if (s->tmpl.keep_for_user && pool_keep(d, s) == 0)
@@ -700,7 +705,7 @@ static void drain(struct daemon *d, struct session *s)
 	return;
 closed:
 	said_hello = s->hello_done; /* drop_chan() forgets it */
-	drop_chan(s);
+	drop_chan(d, s);
 	if (s->st == S_STOPPING || s->st == S_DESTROYING)
 		return;
 	if (s->st == S_HELLO && !said_hello) {
@@ -708,7 +713,7 @@ closed:
 		 * went before it said HELLO): try again, within the state's
 		 * deadline. */
 		s->st = S_CONNECTING;
-		s->next_try = now_ms() + CONNECT_RETRY_MS;
+		s->next_try = d->ops->now_ms(d) + CONNECT_RETRY_MS;
 		return;
 	}
 	if (s->st == S_IDLE)
@@ -720,11 +725,11 @@ closed:
 				"session %s: agent channel closed, reconnecting",
 				s->sid);
 		s->recovered = 1;
-		s->deadline = now_ms() + RECONNECT_TIMEOUT_MS;
+		s->deadline = d->ops->now_ms(d) + RECONNECT_TIMEOUT_MS;
 	}
 	if (s->recovered) {
 		s->st = S_CONNECTING;
-		s->next_try = now_ms() + CONNECT_RETRY_MS;
+		s->next_try = d->ops->now_ms(d) + CONNECT_RETRY_MS;
 		return;
 	}
 	session_fail(d, s, "agent closed the channel during the launch");
@@ -778,7 +783,7 @@ void session_check_domain(struct daemon *d, struct session *s)
 		return;
 	/* A crashed or shut-down domain lingers until someone destroys it:
 	 * that is us, since nobody else watches MCD's domains. */
-	st = domain_state(d->xen, (uint32_t)s->domid);
+	st = d->ops->domain_state(d, (uint32_t)s->domid);
 	if (st == DOMAIN_GONE)
 		s->domid = -1; /* nothing left to destroy */
 	if (st == DOMAIN_GONE || st == DOMAIN_DEAD)
