@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "domain.h"
+#include "face.h"
 #include "mcd_chan.h"
 #include "sessops.h"
 #include "store.h"
@@ -94,4 +95,5 @@ const struct daemon_ops daemon_real_ops = {
 	.job_create = daemon_job_create,
 	.job_destroy = daemon_job_destroy,
 	.job_volume = daemon_job_volume,
+	.session_gone = face_session_gone,
 };

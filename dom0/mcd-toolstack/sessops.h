@@ -60,6 +60,9 @@ struct daemon_ops {
 	void (*job_create)(struct daemon *d, struct session *s);
 	void (*job_destroy)(struct daemon *d, struct session *s);
 	void (*job_volume)(struct daemon *d, struct session *s, int attach);
+	/* face.h: the session is over for its launcher (freed, or its domain
+	 * kept for its user): ENDED to the network client that launched it. */
+	void (*session_gone)(struct daemon *d, struct session *s);
 };
 
 /* The service's table: libxl, XenStore, worker processes. */

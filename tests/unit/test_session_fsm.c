@@ -239,6 +239,11 @@ static void fake_job_volume(struct daemon *d, struct session *s, int attach)
 	call(d, "job_volume %s %d", s->sid, attach);
 }
 
+static void fake_session_gone(struct daemon *d, struct session *s)
+{
+	call(d, "session_gone %s", s->sid);
+}
+
 static const struct daemon_ops fake_ops = {
 	.now_ms = fake_now_ms,
 	.worker_start = fake_worker_start,
@@ -254,6 +259,7 @@ static const struct daemon_ops fake_ops = {
 	.job_create = fake_job_create,
 	.job_destroy = fake_job_destroy,
 	.job_volume = fake_job_volume,
+	.session_gone = fake_session_gone,
 };
 
 /* ---- stand-ins for daemon.c's control clients and place.c ---- */
@@ -663,7 +669,10 @@ static void test_cold_launch_runs_then_exit_destroys(void **state)
 	assert_int_equal(wrote(f, MCD_XS_SESSIONS, SID1, MCD_XS_K_EXIT, "code 0"), 1);
 	assert_int_equal(called(f, "worker_stop %s", SID1), 1);
 	assert_null(s->chan);
+	assert_int_equal(called(f, "session_gone %s", SID1), 0);
 	destroy_done(f, SID1, MCD_XS_SESSIONS);
+	/* Its launcher hears of the end once the session is freed. */
+	assert_int_equal(called(f, "session_gone %s", SID1), 1);
 	assert_int_equal(w.nreplies, 1); /* told once, when it started */
 }
 
@@ -1022,6 +1031,8 @@ static void test_keep_for_user(void **state)
 	agent_started(f, SID1, SID1, 50);
 	agent_exited(f, SID1, 0);
 	assert_int_equal(called(f, "store_keep %s alice ready", SID1), 1);
+	/* Over for whoever launched it, though its domain lives on. */
+	assert_int_equal(called(f, "session_gone %s", SID1), 1);
 	assert_int_equal(called_prefix(f, "job_destroy"), 0);
 	assert_int_equal(s->st, S_IDLE);
 	assert_int_equal(s->pool, 1);
