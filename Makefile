@@ -31,6 +31,7 @@ include xenstore-schema/module.mk
 include dom0/mcd-toolstack/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
+include client/module.mk
 include tests/module.mk
 
 .PHONY: bins

@@ -267,3 +267,26 @@ $(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
 $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- mcd-client's pure pieces: its configuration, the pool choice, the
+# saved token and sessions, the X cookie from an Xauthority file ---
+UNIT_TESTS += $(O)/tests/unit/test_client_conf $(O)/tests/unit/test_client_pick \
+	$(O)/tests/unit/test_client_state $(O)/tests/unit/test_client_xcookie
+
+$(O)/tests/unit/test_client_%.o: override MCD_CFLAGS += -Iclient -Isite-protocol
+
+$(O)/tests/unit/test_client_conf: $(O)/tests/unit/test_client_conf.o \
+		$(O)/client/conf.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_pick: $(O)/tests/unit/test_client_pick.o \
+		$(O)/client/pick.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_state: $(O)/tests/unit/test_client_state.o \
+		$(O)/client/state.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_xcookie: $(O)/tests/unit/test_client_xcookie.o \
+		$(O)/client/xcookie.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) -lXau $(CMOCKA_LIBS)
