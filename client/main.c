@@ -58,13 +58,31 @@ static int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+/* One line, so a script sees the whole complaint in one read and a person
+ * sees the usage right beside it. */
 static int usage_error(const char *name, const char *what)
 {
 	const struct cmd *c = find_cmd(name);
 
-	fprintf(stderr, "mcd-client %s: %s\nusage: mcd-client %s\n", name,
+	fprintf(stderr, "mcd-client %s: %s (usage: mcd-client %s)\n", name,
 		what, c ? c->usage : name);
 	return TALK_USAGE;
+}
+
+/* getopt_long's own messages are off (opterr = 0) because they would make
+ * a second line; this says what it would have, in ours.  o is what
+ * getopt_long returned ('?' or ':'); the offending word is the one just
+ * consumed. */
+static int bad_opt(const char *name, int o, char **argv)
+{
+	char what[160];
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+	if (o == ':')
+		snprintf(what, sizeof(what), "option '%s' needs a value", word);
+	else
+		snprintf(what, sizeof(what), "unknown option '%s'", word);
+	return usage_error(name, what);
 }
 
 /* ---- shared steps ---- */
@@ -150,10 +168,11 @@ static const char *need_display(void)
 	return d;
 }
 
-/* Options of a command: getopt_long from argv[0] on. */
+/* Options of a command: getopt_long from argv[0] on; ':' first so a
+ * missing value is told apart from an unknown option. */
 static int next_opt(int argc, char **argv, const struct option *opts)
 {
-	return getopt_long(argc, argv, "+", opts, NULL);
+	return getopt_long(argc, argv, "+:", opts, NULL);
 }
 
 /* ---- login / logout ---- */
@@ -253,7 +272,7 @@ static int cmd_login(int argc, char **argv)
 		else if (o == 'p')
 			pwfile = optarg;
 		else
-			return usage_error("login", "bad option");
+			return bad_opt("login", o, argv);
 	}
 	if (optind != argc)
 		return usage_error("login", "no arguments expected");
@@ -353,7 +372,7 @@ static int cmd_apps(int argc, char **argv)
 
 	while ((o = next_opt(argc, argv, opts)) != -1) {
 		if (o != 'j')
-			return usage_error("apps", "bad option");
+			return bad_opt("apps", o, argv);
 		json = 1;
 	}
 	if (optind != argc)
@@ -414,7 +433,7 @@ static int cmd_run(int argc, char **argv)
 		case 'd': ro.detach = 1; break;
 		case 'j': ro.json = 1; break;
 		case 'D': display_opt = optarg; break;
-		default: return usage_error("run", "bad option");
+		default: return bad_opt("run", o, argv);
 		}
 	}
 	if (optind != argc - 1)
@@ -485,7 +504,7 @@ static int cmd_sessions(int argc, char **argv)
 
 	while ((o = next_opt(argc, argv, opts)) != -1) {
 		if (o != 'j')
-			return usage_error("sessions", "bad option");
+			return bad_opt("sessions", o, argv);
 		json = 1;
 	}
 	if (optind != argc)
@@ -533,16 +552,21 @@ static void note_ended(SSL_CTX *ctx, const struct state_session *s)
 
 static int cmd_end(int argc, char **argv)
 {
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
 	struct state_session s;
 	char err[ERR_MAX];
 	SSL_CTX *ctx;
-	int rc;
+	int o, rc;
 
-	if (argc != 2)
+	/* No options, but "--x" must not pass for a session id. */
+	if ((o = next_opt(argc, argv, opts)) != -1)
+		return bad_opt("end", o, argv);
+	if (optind != argc - 1)
 		return usage_error("end", "give one SESSION");
 	if ((rc = load_conf()))
 		return rc;
-	if (state_session_load(conf.state_dir, argv[1], &s, err, sizeof(err)))
+	if (state_session_load(conf.state_dir, argv[optind], &s, err,
+			       sizeof(err)))
 		return fail(TALK_FAILED, "%s", err);
 	if (!(ctx = client_ctx()))
 		return TALK_FAILED;
@@ -577,7 +601,7 @@ static int cmd_menu(int argc, char **argv)
 
 	while ((o = next_opt(argc, argv, opts)) != -1) {
 		if (o != 'D')
-			return usage_error("menu", "bad option");
+			return bad_opt("menu", o, argv);
 		display_opt = optarg;
 	}
 	if (optind != argc)
@@ -683,18 +707,23 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "+hc:", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "+:hc:", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': config_opt = optarg; break;
 		case 'D': display_opt = optarg; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return TALK_USAGE;
+		case ':':
+			return fail(TALK_USAGE, "option '%s' needs a value (see "
+				    "mcd-client --help)", argv[optind - 1]);
+		default:
+			return fail(TALK_USAGE, "unknown option '%s' (see "
+				    "mcd-client --help)", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return TALK_USAGE;
-	}
+	if (optind >= argc)
+		return fail(TALK_USAGE, "no command given (see mcd-client "
+			    "--help)");
 	c = find_cmd(argv[optind]);
 	if (!c)
 		return fail(TALK_USAGE, "unknown or ambiguous command '%s' "

@@ -147,6 +147,7 @@ static void child_main(struct menu *m, struct row *r, int fd)
 	struct sigaction sa = { .sa_handler = child_on_signal };
 	struct run_opts o = { .app = r->app->app, .display = m->display,
 			      .wait_sec = -1, .stop = &child_stop };
+	int rc;
 
 	close(ConnectionNumber(m->dpy));
 	sigemptyset(&sa.sa_mask);
@@ -156,7 +157,10 @@ static void child_main(struct menu *m, struct row *r, int fd)
 	dup2(fd, STDOUT_FILENO);
 	dup2(fd, STDERR_FILENO);
 	close(fd);
-	_exit(run_app(m->c, m->ctx, m->tok, &o));
+	rc = run_app(m->c, m->ctx, m->tok, &o);
+	/* _exit skips stdio's flush, and the last line is the row's state. */
+	fflush(NULL);
+	_exit(rc);
 }
 
 static void start_row(struct menu *m, struct row *r)

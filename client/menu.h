@@ -10,8 +10,8 @@
 #include "state.h"
 #include "talk.h"
 
-/* self: argv[0] style path of this program, to run each app with.
- * Returns the exit code. */
+/* display: the HOST:N the pools reach this X server at (the window itself
+ * opens on $DISPLAY).  Returns the exit code. */
 int menu_main(const struct conf *c, SSL_CTX *ctx,
 	      const struct state_token *tok, const char *display);
 

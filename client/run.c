@@ -108,6 +108,9 @@ static int step_loads(struct run *r)
 		q[n].address = p->address;
 		n++;
 	}
+	if (n == 0)
+		return fail(TALK_FAILED, "none of this app's pools has an "
+			    "address from the server");
 	if (loadq_run(r->ctx, q, n, r->c->load_timeout_ms, r->loads,
 		      timed_out) < 0)
 		return fail(TALK_FAILED, "cannot query the pools' loads");
