@@ -614,7 +614,8 @@ static int cmd_menu(int argc, char **argv)
 		return rc;
 	if (!(ctx = client_ctx()))
 		return TALK_FAILED;
-	rc = menu_main(&conf, ctx, &t, display);
+	catch_signals();
+	rc = menu_main(&conf, ctx, &t, display, &stop_flag);
 	state_wipe(&t, sizeof(t));
 	SSL_CTX_free(ctx);
 	return rc;

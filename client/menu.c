@@ -54,6 +54,7 @@ struct menu {
 	XFontStruct *font;
 	Atom wm_delete;
 	int row_h;
+	volatile sig_atomic_t *stop;
 };
 
 static volatile sig_atomic_t child_stop;
@@ -292,7 +293,7 @@ static int loop(struct menu *m)
 	unsigned idx[TALK_APPS_MAX + 1];
 	XEvent ev;
 
-	for (;;) {
+	while (!*m->stop) {
 		unsigned n = 1;
 
 		while (XPending(m->dpy)) {
@@ -308,7 +309,9 @@ static int loop(struct menu *m)
 				pfd[n++] = (struct pollfd){ .fd = m->rows[i].fd,
 							    .events = POLLIN };
 			}
-		if (poll(pfd, n, -1) < 0 && errno != EINTR)
+		/* A timeout, so a signal between the check of the flag and
+		 * the poll is seen within a moment. */
+		if (poll(pfd, n, 200) < 0 && errno != EINTR)
 			return -1;
 		for (unsigned k = 1; k < n; k++)
 			if (pfd[k].revents)
@@ -316,10 +319,12 @@ static int loop(struct menu *m)
 		if (n > 1)
 			draw(m);
 	}
+	return 0;
 }
 
 int menu_main(const struct conf *c, SSL_CTX *ctx,
-	      const struct state_token *tok, const char *display)
+	      const struct state_token *tok, const char *display,
+	      volatile sig_atomic_t *stop)
 {
 	struct talk_broker b = { ctx, c->server, c->server_name };
 	struct menu *m = calloc(1, sizeof(*m));
@@ -332,6 +337,7 @@ int menu_main(const struct conf *c, SSL_CTX *ctx,
 	m->ctx = ctx;
 	m->tok = tok;
 	m->display = display;
+	m->stop = stop;
 	rc = talk_apps(&b, tok->token, &m->apps, err, sizeof(err));
 	if (rc) {
 		fprintf(stderr, "mcd-client: %s\n", err);
@@ -342,7 +348,6 @@ int menu_main(const struct conf *c, SSL_CTX *ctx,
 		m->rows[i].app = &m->apps.apps[i];
 		m->rows[i].fd = -1;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	rc = TALK_FAILED;
 	if (open_window(m) < 0)
 		goto out;

@@ -6,13 +6,18 @@
 #ifndef CLIENT_MENU_H
 #define CLIENT_MENU_H
 
+#include <signal.h>
+
 #include "conf.h"
 #include "state.h"
 #include "talk.h"
 
 /* display: the HOST:N the pools reach this X server at (the window itself
- * opens on $DISPLAY).  Returns the exit code. */
+ * opens on $DISPLAY).  stop: set by SIGINT/SIGTERM; the menu then quits
+ * as on Escape, its children ending their sessions.  Returns the exit
+ * code. */
 int menu_main(const struct conf *c, SSL_CTX *ctx,
-	      const struct state_token *tok, const char *display);
+	      const struct state_token *tok, const char *display,
+	      volatile sig_atomic_t *stop);
 
 #endif /* CLIENT_MENU_H */

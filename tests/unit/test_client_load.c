@@ -74,6 +74,7 @@ struct fake {
 	int stop;          /* __atomic: the test is done with it */
 	char addr[64];
 	char notes[64];    /* broker: the NOTE states, comma-separated */
+	int nnotes;        /* __atomic: how many, for a test that polls */
 	int ticket_ok;     /* pool: the LAUNCH's ticket passed its checks */
 };
 
@@ -364,6 +365,7 @@ static void note(struct fake *f, SSL *ssl, const struct mcd_site_msg *m)
 
 	snprintf(f->notes + n, sizeof(f->notes) - n, "%s%s", n ? "," : "",
 		 mcd_site_str(m, MCD_ST_STATE));
+	__atomic_add_fetch(&f->nnotes, 1, __ATOMIC_RELEASE);
 	mcd_site_begin(&o, MCD_SITE_OK);
 	send_out(ssl, &o, MCD_SITE_B2C);
 }
@@ -740,6 +742,189 @@ static void test_run_denied_exits_4(void **state)
 	assert_false(s.fast.ticket_ok);
 }
 
+/* ---- the menu, under Xvfb when it is installed ---- */
+
+/* What a menu test started, for its teardown to stop even when an
+ * assertion cut the test short. */
+static pid_t xvfb_pid, menu_pid;
+
+static int menu_teardown(void **state)
+{
+	(void)state;
+	for (pid_t *p = &menu_pid; p; p = p == &menu_pid ? &xvfb_pid : NULL)
+		if (*p > 0) {
+			kill(*p, SIGKILL);
+			waitpid(*p, NULL, 0);
+			*p = 0;
+		}
+	unsetenv("DISPLAY");
+	return 0;
+}
+
+/* A line from fd within timeout_ms (without its newline).  0, or -1. */
+static int read_line(int fd, char *buf, size_t len, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+	int64_t until = talk_now_ms() + timeout_ms;
+
+	while (n + 1 < len) {
+		int left = (int)(until - talk_now_ms());
+
+		if (left <= 0 || poll(&p, 1, left) <= 0 ||
+		    read(fd, buf + n, 1) != 1)
+			return -1;
+		if (buf[n] == '\n')
+			break;
+		n++;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* argv with fd 1 on out_fd (on /dev/null when out_fd < 0: a server left
+ * behind must not hold the runner's output open) and fd 2 on err_path;
+ * extra_fd, when >= 0, becomes fd 3. */
+static pid_t spawn(char **argv, int out_fd, const char *err_path,
+		   int extra_fd)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	else
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY,
+						 0);
+	posix_spawn_file_actions_addopen(&fa, 2, err_path,
+					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (extra_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, extra_fd, 3);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* Xvfb on a display it picks itself (-displayfd); DISPLAY is set. */
+static pid_t xvfb_start(void)
+{
+	char *argv[] = { "Xvfb", "-displayfd", "3", "-nolisten", "tcp",
+			 "-screen", "0", "800x600x24", NULL };
+	char num[32], disp[40];
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = spawn(argv, -1, "/dev/null", p[1]);
+	close(p[1]);
+	assert_true(pid > 0);
+	assert_int_equal(read_line(p[0], num, sizeof(num), 10000), 0);
+	close(p[0]);
+	snprintf(disp, sizeof(disp), ":%s", num);
+	setenv("DISPLAY", disp, 1);
+	xvfb_pid = pid;
+	return pid;
+}
+
+/* mcd-client menu; *out_fd reads its stdout. */
+static pid_t menu_start(struct site *s, int *out_fd)
+{
+	char *argv[] = { MCD_CLIENT_BIN, "--config", s->conf, "menu",
+			 "--display", "127.0.0.1:0", NULL };
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = spawn(argv, p[1], s->err, -1);
+	close(p[1]);
+	assert_true(pid > 0);
+	*out_fd = p[0];
+	menu_pid = pid;
+	return pid;
+}
+
+static int wait_notes(struct fake *broker, int n, int timeout_ms)
+{
+	int64_t until = talk_now_ms() + timeout_ms;
+
+	while (__atomic_load_n(&broker->nnotes, __ATOMIC_ACQUIRE) < n)
+		if (talk_now_ms() > until)
+			return -1;
+		else
+			poll(NULL, 0, 50);
+	return 0;
+}
+
+/* The window comes up with one row per app where the menu says; a click
+ * on the row runs the app to its end; Escape quits. */
+static void test_menu_click_runs_app(void **state)
+{
+	char line[256], win[32], app[64];
+	int x, y, w, h, fd;
+	pid_t xvfb, menu;
+	struct site s;
+
+	(void)state;
+	if (sh("which Xvfb xdotool xwininfo >/dev/null 2>&1") < 0)
+		skip();
+	site_start(&s, M_BROKER, L_FLOW);
+	xvfb = xvfb_start();
+	menu = menu_start(&s, &fd);
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	assert_int_equal(sscanf(line, "window %31s", win), 1);
+	assert_int_equal(read_line(fd, line, sizeof(line), 2000), 0);
+	assert_int_equal(sscanf(line, "row 0 %63s %d %d %d %d", app, &x, &y,
+				&w, &h), 5);
+	assert_string_equal(app, "xterm");
+	assert_true(w > 0 && h > 0);
+	assert_int_equal(sh("xwininfo -name 'MCD apps' >/dev/null"), 0);
+	assert_int_equal(sh("xdotool mousemove %d %d click 1 2>/dev/null",
+			    x + 10, y + h / 2), 0);
+	assert_int_equal(wait_notes(&s.broker, 2, 15000), 0);
+	/* xdotool's status is not asked: the menu quits on the key press,
+	 * so the key release it sends next finds no window. */
+	sh("xdotool key --window %s Escape >/dev/null 2>&1", win);
+	menu_pid = 0;
+	assert_int_equal(reap(menu), 0);
+	assert_true(sh("xwininfo -name 'MCD apps' >/dev/null 2>&1") < 0);
+	close(fd);
+	kill(xvfb, SIGTERM);
+	waitpid(xvfb, NULL, 0);
+	xvfb_pid = 0;
+	unsetenv("DISPLAY");
+	site_stop(&s);
+	assert_string_equal(s.broker.notes, "ready,ended");
+}
+
+/* SIGTERM quits the menu as Escape does, with status 0. */
+static void test_menu_quits_on_sigterm(void **state)
+{
+	char line[256];
+	pid_t xvfb, menu;
+	struct site s;
+	int fd;
+
+	(void)state;
+	if (sh("which Xvfb xwininfo >/dev/null 2>&1") < 0)
+		skip();
+	site_start(&s, M_BROKER, L_FLOW);
+	xvfb = xvfb_start();
+	menu = menu_start(&s, &fd);
+	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
+	assert_int_equal(sh("xwininfo -name 'MCD apps' >/dev/null"), 0);
+	kill(menu, SIGTERM);
+	menu_pid = 0;
+	assert_int_equal(reap(menu), 0);
+	close(fd);
+	kill(xvfb, SIGTERM);
+	waitpid(xvfb, NULL, 0);
+	xvfb_pid = 0;
+	unsetenv("DISPLAY");
+	site_stop(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +935,10 @@ int main(void)
 		cmocka_unit_test(test_run_waits_runs_ends),
 		cmocka_unit_test(test_run_no_room_exits_3),
 		cmocka_unit_test(test_run_denied_exits_4),
+		cmocka_unit_test_teardown(test_menu_click_runs_app,
+					  menu_teardown),
+		cmocka_unit_test_teardown(test_menu_quits_on_sigterm,
+					  menu_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
