@@ -1,8 +1,9 @@
 /*
  * test_client_load.c - mcd-client against fake site servers over real TLS
  * on loopback: the parallel load query (client/loadq.c) with fast,
- * silent, lying and foreign-CA pools, and the whole `run` command (the
- * built binary, MCD_CLIENT_BIN) against a fake broker and a fake pool.
+ * silent, lying and foreign-CA pools, the whole `run` command (the built
+ * binary, MCD_CLIENT_BIN) against a fake broker and a fake pool, and
+ * `menu` under Xvfb driven by xdotool (skipped when they are missing).
  *
  * Each fake server is a thread of this process serving its connections
  * one after the other with the site module's server side, so what the
