@@ -120,6 +120,19 @@ static int open_window(struct menu *m)
 	return 0;
 }
 
+/* XCloseDisplay frees the server's side, not Xlib's copies of the GC
+ * and the font, so those go first. */
+static void close_window(struct menu *m)
+{
+	if (!m->dpy)
+		return;
+	if (m->gc)
+		XFreeGC(m->dpy, m->gc);
+	if (m->font)
+		XFreeFont(m->dpy, m->font);
+	XCloseDisplay(m->dpy);
+}
+
 /* Wait until the window is mapped, then say where each row is. */
 static void print_rows(struct menu *m)
 {
@@ -355,8 +368,7 @@ int menu_main(const struct conf *c, SSL_CTX *ctx,
 	rc = loop(m) < 0 ? TALK_FAILED : TALK_OK;
 	stop_children(m);
 out:
-	if (m->dpy)
-		XCloseDisplay(m->dpy);
+	close_window(m);
 	free(m);
 	return rc;
 }

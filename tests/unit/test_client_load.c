@@ -846,6 +846,18 @@ static pid_t menu_start(struct site *s, int *out_fd)
 	return pid;
 }
 
+/* The menu's exit code; its stderr is shown when that is not 0, as the
+ * reason is there. */
+static int reap_menu(struct site *s, pid_t pid)
+{
+	int rc = reap(pid);
+
+	menu_pid = 0;
+	if (rc != 0)
+		fprintf(stderr, "menu exited %d:\n%s", rc, slurp(s->err));
+	return rc;
+}
+
 static int wait_notes(struct fake *broker, int n, int timeout_ms)
 {
 	int64_t until = talk_now_ms() + timeout_ms;
@@ -887,8 +899,7 @@ static void test_menu_click_runs_app(void **state)
 	/* xdotool's status is not asked: the menu quits on the key press,
 	 * so the key release it sends next finds no window. */
 	sh("xdotool key --window %s Escape >/dev/null 2>&1", win);
-	menu_pid = 0;
-	assert_int_equal(reap(menu), 0);
+	assert_int_equal(reap_menu(&s, menu), 0);
 	assert_true(sh("xwininfo -name 'MCD apps' >/dev/null 2>&1") < 0);
 	close(fd);
 	kill(xvfb, SIGTERM);
@@ -916,8 +927,7 @@ static void test_menu_quits_on_sigterm(void **state)
 	assert_int_equal(read_line(fd, line, sizeof(line), 10000), 0);
 	assert_int_equal(sh("xwininfo -name 'MCD apps' >/dev/null"), 0);
 	kill(menu, SIGTERM);
-	menu_pid = 0;
-	assert_int_equal(reap(menu), 0);
+	assert_int_equal(reap_menu(&s, menu), 0);
 	close(fd);
 	kill(xvfb, SIGTERM);
 	waitpid(xvfb, NULL, 0);
