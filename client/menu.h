@@ -1,0 +1,23 @@
+/*
+ * menu.h - `mcd-client menu`: a small X window listing the user's apps; a
+ * click on a row runs that app (in a child, as `run` does) and the row
+ * follows its state.
+ */
+#ifndef CLIENT_MENU_H
+#define CLIENT_MENU_H
+
+#include <signal.h>
+
+#include "conf.h"
+#include "state.h"
+#include "talk.h"
+
+/* display: the HOST:N the pools reach this X server at (the window itself
+ * opens on $DISPLAY).  stop: set by SIGINT/SIGTERM; the menu then quits
+ * as on Escape, its children ending their sessions.  Returns the exit
+ * code. */
+int menu_main(const struct conf *c, SSL_CTX *ctx,
+	      const struct state_token *tok, const char *display,
+	      volatile sig_atomic_t *stop);
+
+#endif /* CLIENT_MENU_H */
