@@ -267,3 +267,10 @@ $(O)/tests/unit/test_agent_runprog.o: tests/unit/test_runprog.c
 $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the site tests' attacker: hand-made launch tickets, a silent pool ---
+BINS += $(O)/tests/site/mcd-site-attack
+
+$(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
+		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
