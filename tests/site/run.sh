@@ -97,6 +97,8 @@ broker pool add pool-a --address "127.0.0.1:$PA" --level 1
 broker pool add pool-b --address "127.0.0.1:$PB" --level 1
 broker pool add pool-silent --address "127.0.0.1:$SILENT_PORT" --level 1
 broker pool add pool-x --address "127.0.0.1:$BADCA_PORT" --level 1
+# The level-2 pool until pool-b becomes one (60-storage): nobody serves it.
+broker pool add pool-l2 --address "127.0.0.1:$SILENT_PORT" --level 2
 # The same program at two levels: two apps.
 broker app add xev-1 --name "Event tester (Linux, level 1)" --os linux --level 1 \
 	--template linux-demo --program /usr/bin/xev --pool pool-a --pool pool-b
@@ -108,7 +110,7 @@ broker app add reader-1 --name "Reader (Linux, level 1)" --os linux --level 1 \
 	--arg --x-copy-home --arg store/note --arg store/seen --pool pool-b
 broker app add reader-2 --name "Reader (Linux, level 2)" --os linux --level 2 \
 	--template linux-net --program /usr/bin/mcd-test-app \
-	--arg --x-copy-home --arg store/note --arg store/seen --pool pool-b
+	--arg --x-copy-home --arg store/note --arg store/seen --pool pool-l2
 broker app add probe-1 --name "Probe (Linux, level 1)" --os linux --level 1 \
 	--template linux-demo --program /usr/bin/xev \
 	--pool pool-a --pool pool-silent --pool pool-x

@@ -39,7 +39,13 @@ phase=$!
 pids+=("$phase")
 if wait_for 300 pool_ready pool-b 2; then
 	kill "$phase" 2>/dev/null
-	"$BROKER" --db "$DB" pool level pool-b 2 >"$W/out" 2>&1 ||
+	# The admin moves pool-b to level 2 and offers the level-2 reader there.
+	{ "$BROKER" --db "$DB" app del reader-2 &&
+	  "$BROKER" --db "$DB" pool level pool-b 2 &&
+	  "$BROKER" --db "$DB" app add reader-2 --name "Reader (Linux, level 2)" --os linux \
+		--level 2 --template linux-net --program /usr/bin/mcd-test-app \
+		--arg --x-copy-home --arg store/note --arg store/seen --pool pool-b
+	} >"$W/out" 2>&1 ||
 		not_ok "storage: could not move pool-b to level 2: $(tail -n 1 "$W/out")"
 	if runx reader-2 "$W/n3.out"; then
 		check "storage: the level-2 session of the same user did not see the level-1 note" \
