@@ -8,7 +8,7 @@ O ?= build
 SANITIZE ?=
 CFLAGS ?= -O2 -g
 override MCD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-Ixenstore-schema -MMD -MP $(CFLAGS)
+	-Ixenstore-schema -Isite-protocol -MMD -MP $(CFLAGS)
 override MCD_LDFLAGS := $(LDFLAGS)
 ifeq ($(SANITIZE),1)
 override MCD_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -28,6 +28,7 @@ UNIT_TESTS :=
 all: bins
 
 include xenstore-schema/module.mk
+include site-protocol/module.mk
 include dom0/mcd-toolstack/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk

@@ -14,6 +14,25 @@ UNIT_TESTS += $(O)/tests/unit/test_proto_v2
 $(O)/tests/unit/test_proto_v2: $(O)/tests/unit/test_proto_v2.o $(PROTO_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+# --- site protocol: the codec (mcd_site), tickets, TLS legs ---
+UNIT_TESTS += $(O)/tests/unit/test_site
+
+$(O)/tests/unit/test_site: $(O)/tests/unit/test_site.o $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+UNIT_TESTS += $(O)/tests/unit/test_ticket
+
+$(O)/tests/unit/test_ticket: $(O)/tests/unit/test_ticket.o $(TICKET_OBJ) \
+		$(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
+# Real TLS on loopback with a test CA made by scripts/mcd-site-certs.
+UNIT_TESTS += $(O)/tests/unit/test_tls
+
+$(O)/tests/unit/test_tls: $(O)/tests/unit/test_tls.o $(TLS_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS) -lpthread
+
 # --- launch options (dom0/mcd-toolstack/launchopt.c) ---
 UNIT_TESTS += $(O)/tests/unit/test_launchopt
 
@@ -38,9 +57,10 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_DIR := $(O)/tests/fuzz
 FUZZ_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Ixenstore-schema \
+	-Isite-protocol \
 	-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all
-FUZZERS := proto schema xagent
+FUZZERS := proto schema xagent site
 
 $(FUZZ_DIR)/fuzz_proto: tests/fuzz/fuzz_proto.c xenstore-schema/mcd_proto.c \
 		xenstore-schema/mcd_proto.h
@@ -61,7 +81,13 @@ $(FUZZ_DIR)/fuzz_xagent: tests/fuzz/fuzz_xagent.c guest/linux-agent/xrelay.c \
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@ -lX11
 
-$(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ)
+# The site protocol's decoder and encoder (every direction, ticket bodies).
+$(FUZZ_DIR)/fuzz_site: tests/fuzz/fuzz_site.c site-protocol/mcd_site.c \
+		site-protocol/mcd_site.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(filter %.c,$^) -o $@
+
+$(FUZZ_DIR)/gen_seeds: $(O)/tests/fuzz/gen_seeds.o $(PROTO_OBJ) $(SITE_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS)
 
 fuzz: $(FUZZERS:%=$(FUZZ_DIR)/fuzz_%) $(FUZZ_DIR)/gen_seeds

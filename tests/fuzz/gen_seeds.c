@@ -2,6 +2,7 @@
  * gen_seeds.c - write the fuzzers' seed corpora at build time:
  *   DIR/proto/   a control byte and a stream of valid frames, per direction
  *   DIR/schema/  a control byte and a small valid xenstore-ls listing
+ *   DIR/site/    one valid site protocol frame per file (mcd_site)
  * Frames come from mcd_encode(), so the seeds follow the format as built.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "mcd_proto.h"
+#include "mcd_site.h"
 
 #define SID "0123456789abcdef"
 
@@ -243,6 +245,137 @@ static void xagent_seeds(void)
 	write_seed("xagent", lines, sizeof(lines));
 }
 
+/* ---- site protocol: one finished frame per seed ---- */
+
+#define TOKEN64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define HEX32 "00112233445566778899aabbccddeeff"
+
+static struct mcd_site_out so;
+
+static void site_seed(unsigned dir)
+{
+	char err[160];
+
+	if (mcd_site_finish(&so, dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "gen_seeds: site: %s\n", err);
+		exit(1);
+	}
+	write_seed("site", so.buf, so.len);
+}
+
+static void site_seeds_broker(void)
+{
+	mcd_site_begin(&so, MCD_SITE_HELLO);
+	mcd_site_put_u32(&so, MCD_ST_VMIN, MCD_SITE_VERSION_MIN);
+	mcd_site_put_u32(&so, MCD_ST_VMAX, MCD_SITE_VERSION_MAX);
+	site_seed(MCD_SITE_C2B);
+	mcd_site_begin(&so, MCD_SITE_HELLO);
+	mcd_site_put_u32(&so, MCD_ST_VERSION, 1);
+	site_seed(MCD_SITE_B2C);
+	mcd_site_begin(&so, MCD_SITE_ERROR);
+	mcd_site_put_u32(&so, MCD_ST_CODE, MCD_SITE_E_AUTH);
+	mcd_site_put_str(&so, MCD_ST_TEXT, "wrong user or password");
+	site_seed(MCD_SITE_B2C);
+	mcd_site_begin(&so, MCD_SITE_LOGIN);
+	mcd_site_put_str(&so, MCD_ST_USER, "alice");
+	mcd_site_put_bytes(&so, MCD_ST_PASSWORD, "s3cret\0x", 8);
+	site_seed(MCD_SITE_C2B);
+	mcd_site_begin(&so, MCD_SITE_LOGIN_OK);
+	mcd_site_put_str(&so, MCD_ST_TOKEN, TOKEN64);
+	mcd_site_put_str(&so, MCD_ST_USER, "alice");
+	mcd_site_put_u32(&so, MCD_ST_LEVEL, 2);
+	mcd_site_put_u32(&so, MCD_ST_EXPIRES, 1800000000u);
+	site_seed(MCD_SITE_B2C);
+	mcd_site_begin(&so, MCD_SITE_APP);
+	mcd_site_put_str(&so, MCD_ST_APP, "firefox");
+	mcd_site_put_str(&so, MCD_ST_NAME, "Firefox — Web");
+	mcd_site_put_str(&so, MCD_ST_OS, "linux");
+	mcd_site_put_u32(&so, MCD_ST_LEVEL, 2);
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool1");
+	site_seed(MCD_SITE_B2C);
+	mcd_site_begin(&so, MCD_SITE_POOL);
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_ADDRESS, "[::1]:7443");
+	mcd_site_put_u32(&so, MCD_ST_LEVEL, 2);
+	site_seed(MCD_SITE_B2C);
+	mcd_site_begin(&so, MCD_SITE_TICKET_REQ);
+	mcd_site_put_str(&so, MCD_ST_TOKEN, TOKEN64);
+	mcd_site_put_str(&so, MCD_ST_APP, "firefox");
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_DISPLAY, "10.0.2.2:0");
+	site_seed(MCD_SITE_C2B);
+	mcd_site_begin(&so, MCD_SITE_NOTE);
+	mcd_site_put_str(&so, MCD_ST_TOKEN, TOKEN64);
+	mcd_site_put_str(&so, MCD_ST_SESSION, SID);
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_APP, "firefox");
+	mcd_site_put_str(&so, MCD_ST_STATE, "ready");
+	site_seed(MCD_SITE_C2B);
+}
+
+/* A ticket body; its bytes also go into a LAUNCH. */
+static void site_seeds_pool(void)
+{
+	static uint8_t body[MCD_SITE_TICKET_MAX];
+	static const uint8_t sig[MCD_SITE_SIG_LEN] = { 1, 2, 3 };
+	size_t body_len;
+
+	mcd_site_begin(&so, MCD_SITE_TICKET_BODY);
+	mcd_site_put_str(&so, MCD_ST_NONCE, HEX32);
+	mcd_site_put_str(&so, MCD_ST_USER, "alice");
+	mcd_site_put_str(&so, MCD_ST_APP, "xterm");
+	mcd_site_put_u32(&so, MCD_ST_LEVEL, 2);
+	mcd_site_put_str(&so, MCD_ST_TEMPLATE, "linux-demo");
+	mcd_site_put_str(&so, MCD_ST_PROGRAM, "/usr/bin/xterm");
+	mcd_site_put_str(&so, MCD_ST_ARG, "-e");
+	mcd_site_put_str(&so, MCD_ST_ARG, "top");
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_DISPLAY, "10.0.2.2:0.0");
+	mcd_site_put_u32(&so, MCD_ST_ISSUED, 1800000000u);
+	mcd_site_put_u32(&so, MCD_ST_EXPIRES, 1800000060u);
+	site_seed(MCD_SITE_TICKET);
+	memcpy(body, so.buf, so.len);
+	body_len = so.len;
+	mcd_site_begin(&so, MCD_SITE_LAUNCH);
+	mcd_site_put_bytes(&so, MCD_ST_TICKET, body, body_len);
+	mcd_site_put_bytes(&so, MCD_ST_SIG, sig, sizeof(sig));
+	mcd_site_put_str(&so, MCD_ST_COOKIE, HEX32);
+	mcd_site_put_u32(&so, MCD_ST_WAIT, 120);
+	site_seed(MCD_SITE_C2P);
+	mcd_site_begin(&so, MCD_SITE_LOAD_OK);
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_u32(&so, MCD_ST_LEVEL, 2);
+	mcd_site_put_u32(&so, MCD_ST_LOAD, 950);
+	mcd_site_put_u32(&so, MCD_ST_ROOM, 0);
+	mcd_site_put_str(&so, MCD_ST_LIMIT, "memory");
+	mcd_site_put_str(&so, MCD_ST_TEXT, "no memory for another domain");
+	site_seed(MCD_SITE_P2C);
+	mcd_site_begin(&so, MCD_SITE_WAIT);
+	mcd_site_put_str(&so, MCD_ST_STATE, "queued");
+	mcd_site_put_str(&so, MCD_ST_TEXT, "2 launches ahead");
+	site_seed(MCD_SITE_P2C);
+	mcd_site_begin(&so, MCD_SITE_READY);
+	mcd_site_put_str(&so, MCD_ST_SESSION, SID);
+	mcd_site_put_str(&so, MCD_ST_END_KEY, HEX32);
+	site_seed(MCD_SITE_P2C);
+	mcd_site_begin(&so, MCD_SITE_END);
+	mcd_site_put_str(&so, MCD_ST_SESSION, SID);
+	mcd_site_put_str(&so, MCD_ST_END_KEY, HEX32);
+	site_seed(MCD_SITE_C2P);
+	mcd_site_begin(&so, MCD_SITE_SESSION_INFO);
+	mcd_site_put_str(&so, MCD_ST_SESSION, SID);
+	mcd_site_put_str(&so, MCD_ST_POOL, "pool0");
+	mcd_site_put_str(&so, MCD_ST_USER, "alice");
+	mcd_site_put_str(&so, MCD_ST_STATE, "running");
+	mcd_site_put_u32(&so, MCD_ST_ISSUED, 1800000000u);
+	site_seed(MCD_SITE_P2C);
+	mcd_site_begin(&so, MCD_SITE_ENDED);
+	mcd_site_put_str(&so, MCD_ST_SESSION, SID);
+	mcd_site_put_str(&so, MCD_ST_TEXT, "exit 0");
+	site_seed(MCD_SITE_P2C);
+}
+
 int main(int argc, char **argv)
 {
 	char sub[4096];
@@ -259,6 +392,8 @@ int main(int argc, char **argv)
 	mkdir_or_die(sub);
 	snprintf(sub, sizeof(sub), "%s/xagent", dir);
 	mkdir_or_die(sub);
+	snprintf(sub, sizeof(sub), "%s/site", dir);
+	mkdir_or_die(sub);
 
 	proto_seeds();
 	schema_seed(0x00, listing_indented);
@@ -267,5 +402,7 @@ int main(int argc, char **argv)
 	schema_seed(0x08, listing_full);
 	schema_seed(0x01, listing_indented + 0); /* read as a listing of /mcd */
 	xagent_seeds();
+	site_seeds_broker();
+	site_seeds_pool();
 	return 0;
 }
