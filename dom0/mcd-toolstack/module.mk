@@ -1,6 +1,6 @@
 # mcd-toolstack: the dom0 CLI and service.
-# TLS for the X relay's leg to the thin client (xfwd.c).
-SSL_LIBS := -lssl
+# TLS for the X relay's leg to the thin client (xfwd.c): SSL_LIBS comes
+# from site-protocol/module.mk.
 TOOLSTACK_LIB_SRCS := dom0/mcd-toolstack/template.c dom0/mcd-toolstack/domain.c \
 	dom0/mcd-toolstack/log.c \
 	dom0/mcd-toolstack/clone.c dom0/mcd-toolstack/runprog.c \
