@@ -30,6 +30,7 @@ all: bins
 include xenstore-schema/module.mk
 include site-protocol/module.mk
 include dom0/mcd-toolstack/module.mk
+include broker/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
 include tests/module.mk

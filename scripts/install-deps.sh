@@ -13,6 +13,9 @@ PACKAGES=(
 	libxen-dev
 	libssl-dev
 	libcmocka-dev
+	# mcd-broker: its database and its --json output
+	libsqlite3-dev
+	libyajl-dev
 	# the session worker's seccomp filter (dom0/mcd-toolstack/worker.c)
 	libseccomp-dev
 	# the Linux agent's X display check and cookie file

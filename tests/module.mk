@@ -294,9 +294,59 @@ $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
+<<<<<<< HEAD
 # --- the site tests' attacker: hand-made launch tickets, a silent pool ---
 BINS += $(O)/tests/site/mcd-site-attack
 
 $(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
 		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
+=======
+# --- the pool master's face: its configuration file and the ticket ->
+# CTL_LAUNCH translation (no Xen, no TLS) ---
+UNIT_TESTS += $(O)/tests/unit/test_faceconf
+
+$(O)/tests/unit/test_faceconf.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_faceconf: $(O)/tests/unit/test_faceconf.o \
+		$(O)/dom0/mcd-toolstack/faceconf.o $(PROTO_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+# --- the pool master's checks of a LAUNCH's ticket, with real keys and
+# signed tickets ---
+UNIT_TESTS += $(O)/tests/unit/test_faceticket
+
+$(O)/tests/unit/test_faceticket.o: override MCD_CFLAGS += -Idom0/mcd-toolstack
+
+$(O)/tests/unit/test_faceticket: $(O)/tests/unit/test_faceticket.o \
+		$(O)/dom0/mcd-toolstack/faceticket.o $(TICKET_OBJ) $(SITE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CRYPTO_LIBS) $(CMOCKA_LIBS)
+
+# --- mcd-broker's core: the database and the catalog rules, password
+# hashes and tokens, failed-login limits (no TLS, no server) ---
+UNIT_TESTS += $(O)/tests/unit/test_broker_store $(O)/tests/unit/test_broker_passwd \
+	$(O)/tests/unit/test_broker_limit
+
+$(O)/tests/unit/test_broker_%.o: override MCD_CFLAGS += -Ibroker -Isite-protocol
+
+$(O)/tests/unit/test_broker_store: $(O)/tests/unit/test_broker_store.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_broker_passwd: $(O)/tests/unit/test_broker_passwd.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_broker_limit: $(O)/tests/unit/test_broker_limit.o \
+		$(BROKER_CORE_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(BROKER_LIBS) $(CMOCKA_LIBS)
+
+# --- the real mcd-broker served over real TLS on loopback (certificates
+# made at test time); it runs the broker built beside it ---
+UNIT_TESTS += $(O)/tests/unit/test_broker_serve
+
+$(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
+		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS)
+>>>>>>> main

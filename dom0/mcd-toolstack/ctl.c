@@ -62,11 +62,10 @@ int ctl_send(int fd, uint32_t type, const char *const *strs, unsigned n)
 	return rc;
 }
 
-int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
-		unsigned n)
+/* Make the queue's buffer, and room at its end by moving what waits to
+ * the front.  0, or -1 out of memory. */
+static int txq_prepare(struct ctl_txq *q)
 {
-	long len;
-
 	if (!q->buf && !(q->buf = malloc(CTL_TXQ_MAX)))
 		return -1;
 	if (q->off == q->len)
@@ -76,6 +75,25 @@ int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
 		q->len -= q->off;
 		q->off = 0;
 	}
+	return 0;
+}
+
+int ctl_txq_put_raw(struct ctl_txq *q, const void *frame, size_t len)
+{
+	if (txq_prepare(q) < 0 || len > CTL_TXQ_MAX - q->len)
+		return -1;
+	memcpy(q->buf + q->len, frame, len);
+	q->len += len;
+	return 0;
+}
+
+int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
+		unsigned n)
+{
+	long len;
+
+	if (txq_prepare(q) < 0)
+		return -1;
 	len = encode(q->buf + q->len, CTL_TXQ_MAX - q->len, type, strs, n);
 	if (len < 0)
 		return -1;

@@ -60,6 +60,9 @@ struct ctl_txq {
 /* Queue one frame.  0, or -1 if it does not fit (or out of memory). */
 int ctl_txq_put(struct ctl_txq *q, uint32_t type, const char *const *strs,
 		unsigned n);
+/* Queue an already encoded frame of another protocol as it is (the face's
+ * site frames, face.h).  0, or -1 if it does not fit. */
+int ctl_txq_put_raw(struct ctl_txq *q, const void *frame, size_t len);
 /* Write what the socket takes now, never waiting.  1 when the queue is
  * empty, 0 when bytes remain (poll for POLLOUT), -1 if the peer is gone. */
 int ctl_txq_flush(int fd, struct ctl_txq *q);

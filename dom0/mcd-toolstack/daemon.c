@@ -25,6 +25,7 @@
 #include "daemon.h"
 #include "clone.h"
 #include "domain.h"
+#include "face.h"
 #include "load.h"
 #include "log.h"
 #include "mcd_chan.h"
@@ -56,6 +57,8 @@ static void client_detach(struct client *c)
 			c->s->waiter = NULL;
 		if (c->s->end_waiter == c)
 			c->s->end_waiter = NULL;
+		if (c->s->face_client == c)
+			c->s->face_client = NULL;
 		c->s = NULL;
 	}
 }
@@ -69,6 +72,8 @@ static void client_close(struct client *c)
 	c->fd = -1;
 	ctl_txq_free(&c->txq);
 	client_detach(c);
+	if (c->face)
+		face_client_closed(c);
 }
 
 /* Write what the socket takes; close once the last reply is out or the
@@ -84,14 +89,12 @@ static void client_flush(struct client *c)
 		client_close(c);
 }
 
-/* Queue a frame for c.  A client that lets CTL_TXQ_MAX bytes of replies
- * pile up is dropped: the service never waits for a reader. */
-static void client_queue(struct client *c, uint32_t type,
-			 const char *const *strs, unsigned n)
+/* A frame was put in c's queue (rc < 0: it did not fit).  A client that
+ * lets CTL_TXQ_MAX bytes of replies pile up is dropped: the service never
+ * waits for a reader. */
+static void client_queued(struct client *c, int rc)
 {
-	if (c->dead)
-		return;
-	if (ctl_txq_put(&c->txq, type, strs, n) < 0) {
+	if (rc < 0) {
 		log_warnx("control client%s%s does not read its replies (%zu bytes waiting): dropping it",
 			  c->s ? " of session " : "", c->s ? c->s->sid : "",
 			  ctl_txq_pending(&c->txq));
@@ -99,6 +102,13 @@ static void client_queue(struct client *c, uint32_t type,
 		return;
 	}
 	client_flush(c);
+}
+
+static void client_queue(struct client *c, uint32_t type,
+			 const char *const *strs, unsigned n)
+{
+	if (!c->dead)
+		client_queued(c, ctl_txq_put(&c->txq, type, strs, n));
 }
 
 /* What loop() polls a client for: its requests, and room for replies. */
@@ -120,12 +130,26 @@ static void client_last(struct client *c, uint32_t type,
 	client_queue(c, type, strs, n);
 }
 
+void client_frame(struct client *c, const void *frame, size_t len, int last)
+{
+	if (c->dead || c->closing)
+		return;
+	if (last) {
+		client_detach(c);
+		c->closing = 1;
+	}
+	client_queued(c, ctl_txq_put_raw(&c->txq, frame, len));
+}
+
 void client_reply(struct daemon *d, struct client *c, uint32_t type,
 		  const char *const *strs, unsigned n)
 {
 	(void)d;
+	if (c->face)
+		return face_reply(c, type, strs, n);
 	client_last(c, type, strs, n);
 }
+
 
 void client_progress(struct client *c, const char *fmt, ...)
 {
@@ -138,6 +162,8 @@ void client_progress(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (c->face)
+		return face_reply(c, CTL_PROGRESS, &s, 1);
 	client_queue(c, CTL_PROGRESS, &s, 1);
 }
 
@@ -150,6 +176,8 @@ void client_error(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (c->face)
+		return face_reply(c, CTL_ERROR, &s, 1);
 	client_last(c, CTL_ERROR, &s, 1);
 }
 
@@ -197,6 +225,19 @@ static void handle_end(struct daemon *d, struct client *c,
 	session_end(d, s);
 }
 
+/* The client went away (or broke the protocol). */
+static void client_gone(struct daemon *d, struct client *c)
+{
+	struct session *s = c->s;
+
+	/* A CLI that gives up on a launch takes the launch with it. */
+	if (s && s->waiter == c && s->st != S_RUNNING) {
+		client_close(c);
+		session_fail(d, s, "launch cancelled by the client");
+	}
+	client_close(c);
+}
+
 static void client_readable(struct daemon *d, struct client *c)
 {
 	struct ctl_msg *m;
@@ -205,21 +246,22 @@ static void client_readable(struct daemon *d, struct client *c)
 	/* Room for queued replies, or the client went away. */
 	if (ctl_txq_pending(&c->txq))
 		client_flush(c);
-	if (c->dead || c->closing)
+	if (c->dead)
+		return;
+	/* A face child's site frames are face.c's to read. */
+	if (c->face) {
+		if (face_readable(d, c) < 0)
+			client_gone(d, c);
+		return;
+	}
+	if (c->closing)
 		return;
 	m = malloc(sizeof(*m));
 	if (!m)
 		fatal("out of memory");
 	r = ctl_rx_read(c->fd, &c->rx, m);
 	if (r < 0) {
-		struct session *s = c->s;
-
-		/* A CLI that gives up on a launch takes the launch with it. */
-		if (s && s->waiter == c && s->st != S_RUNNING) {
-			client_close(c);
-			session_fail(d, s, "launch cancelled by the client");
-		}
-		client_close(c);
+		client_gone(d, c);
 	} else if (r > 0 && c->s) {
 		client_error(c, "one request per connection");
 	} else if (r > 0 && m->type == CTL_LAUNCH) {
@@ -530,6 +572,10 @@ static void loop(struct daemon *d)
 		pfd[n] = (struct pollfd){ d->listen_fd, POLLIN, 0 }; kind[n++] = 0;
 		pfd[n] = (struct pollfd){ d->job_pipe[0], POLLIN, 0 }; kind[n++] = 1;
 		pfd[n] = (struct pollfd){ xs_fileno(d->xs), POLLIN, 0 }; kind[n++] = 2;
+		if (face_listen_fd(d) >= 0) {
+			pfd[n] = (struct pollfd){ face_listen_fd(d), POLLIN, 0 };
+			kind[n++] = 5;
+		}
 		for (struct client *c = d->clients; c && n < MAX_POLL; c = c->next) {
 			if (c->dead)
 				continue;
@@ -555,6 +601,7 @@ static void loop(struct daemon *d)
 			case 1: daemon_jobs_done(d); break;
 			case 2: check_domains(d); break;
 			case 3: client_readable(d, who[i]); break;
+			case 5: face_accept(d); break;
 			case 4:
 				/* The session may have been freed by an
 				 * earlier event of this round. */
@@ -576,6 +623,7 @@ static void loop(struct daemon *d)
 		backend_tick(d, now);
 		sweep_clients(d);
 		worker_reap();
+		face_tick(d, now);
 	}
 }
 
@@ -619,7 +667,8 @@ static unsigned default_max_boots(struct daemon *d)
 }
 
 int daemon_main(const char *socket_path, const char *template_dir,
-		int foreground, const char *log_file, unsigned max_boots)
+		int foreground, const char *log_file, unsigned max_boots,
+		const struct face_conf *face)
 {
 	struct daemon d = { .template_dir = template_dir, .listen_fd = -1 };
 	char dir[256], *slash;
@@ -681,6 +730,12 @@ int daemon_main(const char *socket_path, const char *template_dir,
 	d.listen_fd = ctl_listen(socket_path);
 	if (d.listen_fd < 0)
 		fatal("cannot listen on %s", socket_path);
+	if (face) {
+		char err[512];
+
+		if (face_start(&d, face, err, sizeof(err)) < 0)
+			fatalx("face: %s", err);
+	}
 	log_info("service ready on %s (templates in %s; at most %u domains booting at once)",
 		 socket_path, template_dir, d.max_boots);
 	loop(&d);

@@ -7,6 +7,11 @@
  * and destroying domains) run in short-lived job threads that report back
  * through a pipe, so one slow domain never stalls the others.  XenStore is
  * the durable state; a restarted service rebuilds its sessions from it.
+ *
+ * With --face the loop also accepts thin clients' TLS connections (face.h):
+ * each runs in a child of its own, which the loop serves as one more
+ * control client speaking site frames; the root-only control socket is
+ * unchanged.
  */
 #ifndef MCD_DAEMON_H
 #define MCD_DAEMON_H
@@ -43,6 +48,9 @@ enum session_state {
 };
 
 struct client;
+struct face;
+struct face_conf;
+struct face_peer;
 struct pool_tmpl;
 
 struct session {
@@ -89,6 +97,10 @@ struct session {
 	unsigned q_told;        /* 1 + how many were ahead when the waiter was
 				 * last told; 0: not told */
 	int boot_slot;          /* building or booting: holds a boot slot */
+	/* Launched through the face (face.h): the key that ends it, and the
+	 * connection told ENDED when it goes (NULL once gone). */
+	char end_key[33];       /* MCD_SITE_END_KEY_LEN hex digits, or "" */
+	struct client *face_client;
 };
 
 struct client {
@@ -99,6 +111,7 @@ struct client {
 	struct ctl_txq txq;     /* replies not yet written (never waited on) */
 	int closing;            /* final reply queued: close once it is out */
 	struct session *s;      /* the session this client waits on */
+	struct face_peer *face; /* a face child (face.h), NULL for the CLI */
 };
 
 /* One warm pool per template whose mcd_pool_size is above zero. */
@@ -126,6 +139,7 @@ struct daemon {
 	int stop;
 	struct bootq bootq;     /* launches waiting for a boot slot */
 	unsigned max_boots;     /* domains built and booted at once */
+	struct face *face;      /* the network face (face.h), or NULL */
 };
 
 /* Monotonic clock in milliseconds. */
@@ -219,9 +233,15 @@ void client_progress(struct client *c, const char *fmt, ...)
 void client_error(struct client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Queue an encoded frame for c as it is (the face's site frames); last:
+ * it is the final one, the connection closes once it is out. */
+void client_frame(struct client *c, const void *frame, size_t len, int last);
+
 /* Entry point of `mcd-toolstack daemon`. */
-/* max_boots: domains built and booted at once; 0 for one per host CPU. */
+/* max_boots: domains built and booted at once; 0 for one per host CPU.
+ * face: the network face's configuration, or NULL for none. */
 int daemon_main(const char *socket_path, const char *template_dir,
-		int foreground, const char *log_file, unsigned max_boots);
+		int foreground, const char *log_file, unsigned max_boots,
+		const struct face_conf *face);
 
 #endif /* MCD_DAEMON_H */

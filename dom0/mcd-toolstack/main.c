@@ -22,6 +22,8 @@
 #include "ctl.h"
 #include "daemon.h"
 #include "domain.h"
+#include "face.h"
+#include "faceconf.h"
 #include "worker.h"
 #include "xfwd.h"
 #include "log.h"
@@ -622,9 +624,10 @@ static int cmd_pool(int argc, char **argv)
 static int cmd_daemon(int argc, char **argv)
 {
 	const struct cmd *c = find_cmd("daemon");
-	const char *log_file = LOG_FILE_DEFAULT;
+	const char *log_file = LOG_FILE_DEFAULT, *face_file = NULL;
+	static struct face_conf face;
 	unsigned max_boots = 0;
-	int foreground = 0;
+	int foreground = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
@@ -642,13 +645,28 @@ static int cmd_daemon(int argc, char **argv)
 			log_file = argv[++i];
 		} else if (!strcmp(argv[i], "--x11-ca") && i + 1 < argc) {
 			xfwd_set_ca(argv[++i]);
+		} else if (!strcmp(argv[i], "--face") && i + 1 < argc) {
+			face_file = argv[++i];
 		} else {
 			return usage_error(c, "unknown argument");
 		}
 	}
 	log_init("mcd-toolstack", 0, verbose);
-	return daemon_main(socket_path, tmpl_dir, foreground, log_file,
-			   max_boots);
+	/* A bad face file stops the service here, before it detaches, so
+	 * the admin sees file:line. */
+	if (face_file) {
+		char err[512];
+		unsigned nerr;
+
+		if (faceconf_load(face_file, &face, err, sizeof(err), &nerr) < 0) {
+			log_warnx("%s%s", err, nerr > 1 ? " (and more problems)" : "");
+			return 1;
+		}
+	}
+	rc = daemon_main(socket_path, tmpl_dir, foreground, log_file, max_boots,
+			 face_file ? &face : NULL);
+	faceconf_wipe(&face);
+	return rc;
 }
 
 static int cmd_help(int argc, char **argv);
@@ -680,12 +698,15 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, CMD_LOAD_USAGE, CMD_LOAD_HELP },
 	{ "pool", cmd_pool, "pool [--json]",
 	  "show the warm pools: idle pre-booted domains per template" },
-	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE] [--x11-ca FILE] [--max-boots N]",
+	{ "daemon", cmd_daemon, "daemon [--foreground] [--log FILE] [--x11-ca FILE] [--max-boots N]\n"
+	  "         [--face FILE]",
 	  "run the dom0 service (started on demand by launch and end); "
 	  "--x11-ca names the CA certificates that thin clients' X11 TLS "
 	  "certificates must chain to (default " XFWD_CA_DEFAULT "); "
 	  "--max-boots limits the domains built and booted at once, the "
-	  "other launches wait in line (default: one per host CPU)" },
+	  "other launches wait in line (default: one per host CPU); "
+	  "--face FILE opens the pool master's network face for thin "
+	  "clients (TLS, launch tickets; see faceconf.h for the file)" },
 	{ "help", cmd_help, "help [COMMAND]", "show help" },
 };
 
@@ -749,6 +770,9 @@ int main(int argc, char **argv)
 	/* The service's own helper, a session's worker: not a command. */
 	if (argc > 1 && !strcmp(argv[1], "worker"))
 		return worker_main(argc - 1, argv + 1);
+	/* And one connection of the network face: not a command either. */
+	if (argc > 1 && !strcmp(argv[1], "face-conn"))
+		return faceconn_main(argc - 1, argv + 1);
 	log_init("mcd-toolstack", 0, 0);
 	while ((o = getopt_long(argc, argv, "+vqhs:T:", opts, NULL)) != -1) {
 		switch (o) {

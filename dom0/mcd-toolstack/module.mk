@@ -14,11 +14,14 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/store.c dom0/mcd-toolstack/ctl.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
-	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c
+	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c \
+	dom0/mcd-toolstack/face.c dom0/mcd-toolstack/faceconf.c \
+	dom0/mcd-toolstack/faceticket.c dom0/mcd-toolstack/faceconn.c
 TOOLSTACK_OBJS := $(TOOLSTACK_SRCS:%.c=$(O)/%.o)
 
 BINS += $(O)/bin/mcd-toolstack
 
-$(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ)
+$(O)/bin/mcd-toolstack: $(TOOLSTACK_OBJS) $(PROTO_OBJ) $(CHAN_OBJ) \
+		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) -lseccomp -lpthread

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "daemon.h"
+#include "face.h"
 #include "load.h"
 #include "log.h"
 #include "mcd_xs.h"
@@ -158,6 +159,7 @@ int pool_keep(struct daemon *d, struct session *s)
 
 		client_reply(d, s->end_waiter, CTL_DONE, &sid, 1);
 	}
+	face_session_gone(d, s); /* the session is over, its domain kept */
 	log_info("session %s: ended; domain %d kept for %s", s->sid, s->domid,
 		 s->user);
 	return 0;

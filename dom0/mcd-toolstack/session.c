@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "domain.h"
+#include "face.h"
 #include "log.h"
 #include "mcd_chan.h"
 #include "mcd_xs.h"
@@ -95,6 +96,7 @@ void session_free(struct daemon *d, struct session *s)
 			*pp = s->next;
 			break;
 		}
+	face_session_gone(d, s); /* ENDED to its face client; key wiped */
 	pool_forget(d, s);
 	place_forget(d, s);
 	drop_chan(s);

@@ -41,7 +41,8 @@ if wait_for 300 pool_ready pool-b 2; then
 	kill "$phase" 2>/dev/null
 	# The admin moves pool-b to level 2 and offers the level-2 reader there.
 	{ "$BROKER" --db "$DB" app del reader-2 &&
-	  "$BROKER" --db "$DB" pool level pool-b 2 &&
+	  "$BROKER" --db "$DB" pool del pool-b &&
+	  "$BROKER" --db "$DB" pool add pool-b --address "127.0.0.1:$PB" --level 2 &&
 	  "$BROKER" --db "$DB" app add reader-2 --name "Reader (Linux, level 2)" --os linux \
 		--level 2 --template linux-net --program /usr/bin/mcd-test-app \
 		--arg --x-copy-home --arg store/note --arg store/seen --pool pool-b
