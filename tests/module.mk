@@ -294,14 +294,6 @@ $(O)/tests/unit/test_agent_runprog: $(O)/tests/unit/test_agent_runprog.o \
 		$(O)/guest/linux-agent/runprog.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
-<<<<<<< HEAD
-# --- the site tests' attacker: hand-made launch tickets, a silent pool ---
-BINS += $(O)/tests/site/mcd-site-attack
-
-$(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
-		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
-	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
-=======
 # --- the pool master's face: its configuration file and the ticket ->
 # CTL_LAUNCH translation (no Xen, no TLS) ---
 UNIT_TESTS += $(O)/tests/unit/test_faceconf
@@ -349,4 +341,9 @@ $(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
 		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
 		$(CMOCKA_LIBS)
->>>>>>> main
+# --- the site tests' attacker: hand-made launch tickets, a silent pool ---
+BINS += $(O)/tests/site/mcd-site-attack
+
+$(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
+		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
