@@ -33,6 +33,7 @@ include dom0/mcd-toolstack/module.mk
 include broker/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
+include client/module.mk
 include tests/module.mk
 
 .PHONY: bins

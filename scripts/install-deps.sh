@@ -21,6 +21,8 @@ PACKAGES=(
 	# the Linux agent's X display check and cookie file
 	libx11-dev
 	libxau-dev
+	# mcd-client's --json output
+	libyajl-dev
 	# the Windows agent: cross compiler, and Wine to test it
 	gcc-mingw-w64-x86-64
 	wine

@@ -347,3 +347,43 @@ BINS += $(O)/tests/site/mcd-site-attack
 $(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
 		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
+# --- mcd-client's pure pieces: its configuration, the pool choice, the
+# saved token and sessions, the X cookie from an Xauthority file ---
+UNIT_TESTS += $(O)/tests/unit/test_client_conf $(O)/tests/unit/test_client_pick \
+	$(O)/tests/unit/test_client_state $(O)/tests/unit/test_client_xcookie
+
+$(O)/tests/unit/test_client_%.o: override MCD_CFLAGS += -Iclient -Isite-protocol
+
+$(O)/tests/unit/test_client_conf: $(O)/tests/unit/test_client_conf.o \
+		$(O)/client/conf.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_pick: $(O)/tests/unit/test_client_pick.o \
+		$(O)/client/pick.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_state: $(O)/tests/unit/test_client_state.o \
+		$(O)/client/state.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
+
+$(O)/tests/unit/test_client_xcookie: $(O)/tests/unit/test_client_xcookie.o \
+		$(O)/client/xcookie.o
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) -lXau $(CMOCKA_LIBS)
+
+# The parallel load query and the whole `run` command against fake pools
+# and a fake broker (threads of the test) over real TLS, with certificates
+# from scripts/mcd-site-certs.  `run` is the built binary, so the test
+# knows its path and waits for it to be built.
+ifneq ($(TLS_OBJ),)
+UNIT_TESTS += $(O)/tests/unit/test_client_load
+
+$(O)/tests/unit/test_client_load.o: override MCD_CFLAGS += \
+	-DMCD_CLIENT_BIN='"$(CLIENT_BIN)"'
+
+$(O)/tests/unit/test_client_load: $(O)/tests/unit/test_client_load.o \
+		$(O)/client/loadq.o $(O)/client/talk.o $(O)/client/pick.o \
+		$(O)/client/state.o $(SITE_OBJ) $(TLS_OBJ) $(TICKET_OBJ) \
+		| $(CLIENT_BIN)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS) -lpthread
+endif
