@@ -351,6 +351,8 @@ SSL *mcd_tls_connect(SSL_CTX *ctx, const char *address, const char *name,
 	return ssl;
 }
 
+/* On failure fd stays the caller's to close; on success mcd_tls_close()
+ * closes it. */
 SSL *mcd_tls_accept(SSL_CTX *ctx, int fd, int timeout_ms, char *err,
 		    size_t errlen)
 {
