@@ -103,9 +103,11 @@ broker pool add pool-silent --address "127.0.0.1:$SILENT_PORT" --level 1
 broker pool add pool-x --address "127.0.0.1:$BADCA_PORT" --level 1
 # The level-2 pool until pool-b becomes one (60-storage): nobody serves it.
 broker pool add pool-l2 --address "127.0.0.1:$SILENT_PORT" --level 2
-# The same program at two levels: two apps.
+# Every session of a pool gets its level's share, so every app runs in a
+# template with a network (linux-net).  The same program at two levels:
+# two apps.
 broker app add xev-1 --name "Event tester (Linux, level 1)" --os linux --level 1 \
-	--template linux-demo --program /usr/bin/xev --pool pool-a --pool pool-b
+	--template linux-net --program /usr/bin/xev --pool pool-a --pool pool-b
 broker app add notes-1 --name "Notes (Linux, level 1)" --os linux --level 1 \
 	--template linux-net --program /usr/bin/mcd-test-app \
 	--arg --x-write-home --arg store/note --arg "level-one-secret" --pool pool-b
@@ -116,7 +118,7 @@ broker app add reader-2 --name "Reader (Linux, level 2)" --os linux --level 2 \
 	--template linux-net --program /usr/bin/mcd-test-app \
 	--arg --x-copy-home --arg store/note --arg store/seen --pool pool-l2
 broker app add probe-1 --name "Probe (Linux, level 1)" --os linux --level 1 \
-	--template linux-demo --program /usr/bin/xev \
+	--template linux-net --program /usr/bin/xev \
 	--pool pool-a --pool pool-silent --pool pool-x
 "$BROKER" serve --db "$DB" --listen "127.0.0.1:$BROKER_PORT" \
 	--cert "$W/pki/broker.pem" --key "$W/pki/broker.key" \
