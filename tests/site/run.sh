@@ -64,6 +64,8 @@ cleanup() {
 	rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 scripts/testbed/build.sh >/dev/null
 
