@@ -24,7 +24,7 @@ CMOCKA_LIBS := -lcmocka
 BINS :=
 UNIT_TESTS :=
 
-.PHONY: all unit asan fuzz e2e check demo clean
+.PHONY: all unit asan fuzz e2e site check demo clean
 all: bins
 
 include xenstore-schema/module.mk
@@ -54,6 +54,12 @@ asan:
 # End-to-end tests on the real-Xen testbed (Xen 4.17 in QEMU).
 e2e: bins
 	tests/e2e/run.sh
+
+# The control plane end to end: two testbed pools side by side, the
+# Auth/App server and the thin client on the host (tests/site/run.sh).
+.PHONY: site
+site: bins
+	tests/site/run.sh
 
 # The README's test command.  bench-short runs last: a short benchmark
 # that fails when a figure of its table is missing (no timing asserted).

@@ -340,6 +340,8 @@ UNIT_TESTS += $(O)/tests/unit/test_broker_serve
 $(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
 		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS)
+
 # --- the dom0 session state machine and warm pool (session.c, pool.c)
 # through a fake daemon_ops table: frames as the worker passes them, a
 # fake clock, no Xen ---
@@ -354,6 +356,14 @@ $(O)/tests/unit/test_session_fsm: $(O)/tests/unit/test_session_fsm.o \
 		$(PROTO_OBJ) $(CHAN_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(XEN_LIBS) $(CRYPTO_LIBS) \
 		$(CMOCKA_LIBS)
+
+# --- the site tests' attacker: hand-made launch tickets, a silent pool ---
+BINS += $(O)/tests/site/mcd-site-attack
+
+$(O)/tests/site/mcd-site-attack: $(O)/tests/site/site-attack.o \
+		$(SITE_OBJ) $(TICKET_OBJ) $(TLS_OBJ)
+	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS)
+
 # --- mcd-client's pure pieces: its configuration, the pool choice, the
 # saved token and sessions, the X cookie from an Xauthority file ---
 UNIT_TESTS += $(O)/tests/unit/test_client_conf $(O)/tests/unit/test_client_pick \

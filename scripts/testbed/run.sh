@@ -37,7 +37,9 @@ Exit status: the payload's; 124 on timeout; 125 if QEMU ended without the
 $MARKER line; 1 if the testbed could not be started; 2 on bad usage.
 Environment: MCD_CACHE [$MCD_CACHE], MCD_TESTBED_TIMEOUT,
 MCD_DOM0_CMDLINE (added to dom0's kernel command line), MCD_QEMU_MEM (MiB, default 2048), MCD_XEN_CMDLINE
-(added to Xen's), and those of
+(added to Xen's), MCD_QEMU_HOSTFWD (host ports forwarded to dom0, QEMU's
+"tcp:127.0.0.1:HOSTPORT-:DOM0PORT", comma-separated), MCD_TESTBED_LOCKED=1
+(the caller holds the testbed lock: it runs pools side by side), and those of
 build.sh (MCD_AGENT, MCD_TOOLSTACK, ...).
 EOF
 }
@@ -88,9 +90,12 @@ done
 
 # One testbed at a time on a machine: two QEMU/TCG runs side by side are
 # each slower than both in turn, and time out.
+# A caller that runs two pools at once (tests/site) holds the lock itself.
 mkdir -p "$MCD_CACHE"
-exec 8>"$MCD_CACHE/.run.lock"
-flock 8
+if [ "${MCD_TESTBED_LOCKED:-0}" != 1 ]; then
+	exec 8>"$MCD_CACHE/.run.lock"
+	flock 8
+fi
 
 rundir=$MCD_CACHE/run/$$
 rm -rf "$rundir"
@@ -129,9 +134,17 @@ fi
 dom0_cmdline="console=hvc0 earlyprintk=xen${MCD_DOM0_CMDLINE:+ $MCD_DOM0_CMDLINE}"
 xen_cmdline="dom0_mem=768M,max:768M dom0_max_vcpus=1 console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot${MCD_XEN_CMDLINE:+ $MCD_XEN_CMDLINE}"
 [ "$shell" -eq 0 ] || dom0_cmdline="$dom0_cmdline mcd.shell"
+fwd=''
+if [ -n "${MCD_QEMU_HOSTFWD:-}" ]; then
+	IFS=, read -ra fw <<<"$MCD_QEMU_HOSTFWD"
+	for f in "${fw[@]}"; do
+		[[ "$f" =~ ^tcp:127\.0\.0\.1:[0-9]+-:[0-9]+$ ]] || die "bad MCD_QEMU_HOSTFWD entry '$f'"
+		fwd="$fwd,hostfwd=$f"
+	done
+fi
 qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+svm -m "${MCD_QEMU_MEM:-2048}" -smp 2
 	-nographic -no-reboot
-	-netdev user,id=n0 -device e1000,netdev=n0
+	-netdev "user,id=n0$fwd" -device e1000,netdev=n0
 	-kernel "$xen"
 	-append "$xen_cmdline"
 	-initrd "$kernel $dom0_cmdline,$rundir/initrd.gz")
