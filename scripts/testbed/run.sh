@@ -169,7 +169,7 @@ start=$SECONDS
 "${qemu[@]}" </dev/null >>"$log" 2>&1 &
 qpid=$!
 # The console ends lines with CR LF; consumers get plain lines.
-tail -n +1 -f --pid="$qpid" "$log" | tr -d '\r' &
+tail -n +1 -f --pid="$qpid" "$log" | stdbuf -oL tr -d '\r' &
 tpid=$!
 
 timed_out=0 marker_at='' ready=0
