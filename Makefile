@@ -34,6 +34,7 @@ include broker/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
 include client/module.mk
+include packaging/module.mk
 include tests/module.mk
 
 .PHONY: bins
@@ -57,7 +58,7 @@ e2e: bins
 
 # The README's test command.  bench-short runs last: a short benchmark
 # that fails when a figure of its table is missing (no timing asserted).
-check: unit asan fuzz wintest e2e bench-short
+check: unit asan fuzz wintest debtest e2e bench-short
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins
