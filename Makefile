@@ -67,7 +67,7 @@ demo: bins
 clean:
 	rm -rf $(O)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -type f -name '*.d' 2>/dev/null)
 
 # Benchmark on the real-Xen testbed: launches (cold, warm, with sessions
 # running) and the X relay's x11perf rates beside direct mode.  A short run

@@ -20,6 +20,8 @@ for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags dpkg-architecture; do
 done
 
 version=$(cat VERSION)
+# lintian refuses localhost mail hosts; example.org is reserved for examples.
+maintainer=${MCD_MAINTAINER:-MCD developers <mcd@example.org>}
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 pkgdir=packaging/debian
 obj=$out/obj
@@ -55,7 +57,7 @@ changelog() { # PKG: the package's changelog, gzipped
 		echo
 		echo "  * Release $version."
 		echo
-		echo " -- MCD developers <mcd@localhost>  $date"
+		echo " -- $maintainer  $date"
 	} | gzip -9n
 }
 
@@ -89,7 +91,7 @@ build() { # PKG SECTION DEPENDS RECOMMENDS SYNOPSIS DESCRIPTION
 		echo "Package: $pkg"
 		echo "Version: $version"
 		echo "Architecture: $arch"
-		echo "Maintainer: MCD developers <mcd@localhost>"
+		echo "Maintainer: $maintainer"
 		echo "Installed-Size: $size"
 		[ -z "$depends" ] || echo "Depends: $depends"
 		[ -z "$recommends" ] || echo "Recommends: $recommends"

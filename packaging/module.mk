@@ -34,7 +34,8 @@ install-toolstack: $(O)/bin/mcd-toolstack $(O)/xenstore-schema/mcd-schema-check
 		-e 's|:-/usr/share/mcd}|:-$(DATADIR)}|' scripts/mcd-bake-template \
 		>$(DESTDIR)$(SBINDIR)/mcd-bake-template
 	chmod 0755 $(DESTDIR)$(SBINDIR)/mcd-bake-template
-	$(INSTALL) -m 0644 guest/linux-agent/mcd-agent.init \
+	$(INSTALL) -m 0755 guest/linux-agent/mcd-agent.init $(DESTDIR)$(DATADIR)/
+	$(INSTALL) -m 0644 \
 		guest/linux-agent/mcd-agent.service $(DESTDIR)$(DATADIR)/
 	$(MCD_PREFIX_SED) packaging/systemd/mcd-toolstack.service \
 		>$(DESTDIR)$(SYSTEMDUNITDIR)/mcd-toolstack.service
