@@ -34,6 +34,7 @@ include broker/module.mk
 include guest/linux-agent/module.mk
 include guest/windows-agent/module.mk
 include client/module.mk
+include packaging/module.mk
 include tests/module.mk
 
 .PHONY: bins
@@ -63,7 +64,7 @@ site: bins
 
 # The README's test command.  bench-short runs last: a short benchmark
 # that fails when a figure of its table is missing (no timing asserted).
-check: unit asan fuzz wintest e2e bench-short
+check: unit asan fuzz wintest debtest e2e bench-short
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins
@@ -72,7 +73,7 @@ demo: bins
 clean:
 	rm -rf $(O)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O) -type f -name '*.d' 2>/dev/null)
 
 # Benchmark on the real-Xen testbed: launches (cold, warm, with sessions
 # running) and the X relay's x11perf rates beside direct mode.  A short run

@@ -23,6 +23,9 @@ PACKAGES=(
 	libxau-dev
 	# mcd-client's --json output
 	libyajl-dev
+	# make deb and make debtest: Debian packages and their checks
+	dpkg-dev
+	lintian
 	# the Windows agent: cross compiler, and Wine to test it
 	gcc-mingw-w64-x86-64
 	wine
