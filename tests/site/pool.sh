@@ -3,8 +3,8 @@
 # testbed instance.  It starts the dom0 service with its network face (TLS
 # on port 7443, which QEMU forwards to a port on the host), says
 # "MCD-POOL-READY <name>" on the console, serves the host's test cases
-# until the host stops its Auth/App server (the sign that the cases are
-# done), then checks that nothing was left behind and prints what the host
+# until the host opens DONE_PORT (or its Auth/App server goes away), then
+# checks that nothing was left behind and prints what the host
 # needs from dom0 alone (the guests' consoles) as "# guest ..." lines.
 #
 # A pool given LEVEL2 in pool.env serves a second phase: when the host
@@ -12,7 +12,7 @@
 # level LEVEL2 (the site then has a level-2 pool for the cases that need
 # one), and says "MCD-POOL-READY <name> level <LEVEL2>".
 #
-# /payload holds: pool.env (POOL_NAME, LEVEL, BROKER_PORT, SHARE_USER,
+# /payload holds: pool.env (POOL_NAME, LEVEL, BROKER_PORT, DONE_PORT, SHARE_USER,
 # SHARE_NAME, MAX_DOMAINS, and LEVEL2 and PHASE_PORT or nothing), pool.pem and pool.key (its certificate from the
 # site CA), ca.pem, ticket.pub (the Auth/App server's public key) and
 # share-password (the level's file server account).
@@ -38,9 +38,18 @@ mcd_domain_count() { xl list | awk 'NR > 1 && $1 ~ /^mcd-/' | wc -l; }
 sessions_count() { xenstore-list /mcd/sessions 2>/dev/null | wc -l; }
 no_domains() { [ "$(mcd_domain_count)" -eq 0 ]; }
 no_sessions() { [ "$(sessions_count)" -eq 0 ]; }
-broker_up() { (exec 3<>"/dev/tcp/10.0.2.2/$BROKER_PORT") 2>/dev/null; }
-
 host_port_open() { (exec 3<>"/dev/tcp/10.0.2.2/$1") 2>/dev/null; }
+# The cases go on while the host's Auth/App server runs and it has not
+# opened DONE_PORT.  (A probe of the server's port is a failed TLS handshake
+# in its log: look only every 20 s.)
+broker_checked=0
+cases_running() {
+	host_port_open "$DONE_PORT" && return 1
+	[ $((SECONDS - broker_checked)) -lt 20 ] && return 0
+	broker_checked=$SECONDS
+	host_port_open "$BROKER_PORT"
+}
+
 echo "# Xen: $(xl info | awk '/^xen_version/ { print $3 }'), pool $POOL_NAME, level $LEVEL"
 export MCD_LOAD_MAX_DOMAINS=$MAX_DOMAINS
 
@@ -78,11 +87,11 @@ end_all() {
 serve "$LEVEL"
 if [ -n "${LEVEL2:-}" ]; then
 	waited=0
-	while ! host_port_open "$PHASE_PORT" && broker_up && [ $waited -lt 3000 ]; do
+	while ! host_port_open "$PHASE_PORT" && cases_running && [ $waited -lt 3000 ]; do
 		sleep 2
 		waited=$((waited + 2))
 	done
-	if broker_up; then
+	if host_port_open "$PHASE_PORT"; then
 		echo "# phase 2 after ${waited}s: serving level $LEVEL2"
 		end_all
 		pid=$(cat /run/mcd/control.sock.pid 2>/dev/null)
@@ -94,11 +103,9 @@ if [ -n "${LEVEL2:-}" ]; then
 	fi
 fi
 
-# Serve until the host's cases are done: it stops its Auth/App server then.
-# Three misses in a row, not one: a busy host may drop a probe.
-misses=0 waited=0
-while [ $misses -lt 3 ] && [ $waited -lt 3000 ]; do
-	if broker_up; then misses=0; else misses=$((misses + 1)); fi
+# Serve until the host's cases are done.
+waited=0
+while cases_running && [ $waited -lt 3000 ]; do
 	sleep 2
 	waited=$((waited + 2))
 done

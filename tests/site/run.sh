@@ -37,16 +37,17 @@ fi
 
 . tests/site/lib.sh
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Free ports for: the server, the two pools' faces, the phase signal, a
-# pool that never answers and one with a certificate from another CA.
+# Free ports for: the server, the two pools' faces, the phase and done
+# signals, a pool that never answers and one with a certificate from
+# another CA.
 ports=()
 for p in $(seq 17400 17600); do
 	port_free "$p" && ports+=("$p")
-	[ ${#ports[@]} -lt 6 ] || break
+	[ ${#ports[@]} -lt 7 ] || break
 done
-[ ${#ports[@]} -eq 6 ] || { echo "site: no free ports" >&2; exit 1; }
+[ ${#ports[@]} -eq 7 ] || { echo "site: no free ports" >&2; exit 1; }
 BROKER_PORT=${ports[0]} PA=${ports[1]} PB=${ports[2]} PHASE_PORT=${ports[3]}
-SILENT_PORT=${ports[4]} BADCA_PORT=${ports[5]}
+SILENT_PORT=${ports[4]} BADCA_PORT=${ports[5]} DONE_PORT=${ports[6]}
 
 W=$(mktemp -d /tmp/mcd-site.XXXXXX)
 chmod 0711 "$W"
@@ -177,6 +178,7 @@ pool() {
 POOL_NAME=$name
 LEVEL=1
 BROKER_PORT=$BROKER_PORT
+DONE_PORT=$DONE_PORT
 SHARE_USER=$SHARE_USER
 SHARE_NAME=$SHARE_NAME
 MAX_DOMAINS=1
@@ -206,10 +208,14 @@ else
 	done
 fi
 
-# --- the end: stop the server; the pools check themselves and power off -------------------
-kill "$broker_pid" 2>/dev/null || true
+# --- the end: the pools check themselves and power off ---------------------------
+# A TCP listener on DONE_PORT is the sign (any TLS server will do).
+openssl s_server -quiet -accept "127.0.0.1:$DONE_PORT" -cert "$W/pki/broker.pem" \
+	-key "$W/pki/broker.key" >/dev/null 2>&1 </dev/null &
+pids+=("$!")
 wait "$pool_a_pid" 2>/dev/null || true
 wait "$pool_b_pid" 2>/dev/null || true
+kill "$broker_pid" 2>/dev/null || true
 for name in pool-a pool-b; do
 	tr -d '\r' <"$W/$name.log" | grep -E '^(ok|not ok) - ' || true
 	passed=$((passed + $(tr -d '\r' <"$W/$name.log" | grep -c '^ok - ' || true)))
