@@ -169,10 +169,11 @@ static const char *need_display(void)
 }
 
 /* Options of a command: getopt_long from argv[0] on; ':' first so a
- * missing value is told apart from an unknown option. */
+ * missing value is told apart from an unknown option.  Options may follow
+ * the operands ("run APP --wait 60"), as users type them. */
 static int next_opt(int argc, char **argv, const struct option *opts)
 {
-	return getopt_long(argc, argv, "+:", opts, NULL);
+	return getopt_long(argc, argv, ":", opts, NULL);
 }
 
 /* ---- login / logout ---- */
