@@ -102,7 +102,7 @@ bench_pools() {
 	: >"$W/bench-$key.runs"
 	for i in $(seq "$bench_runs"); do
 		v=$(timed pools_answered "$app" "$want") ||
-			bench_stall "$key run $i: pools $app did not show $want answering pool(s) within ${bench_dl_cmd}s: $(tr '\n' ' ' <"$W/bench-pools.out")"
+			bench_stall "$key run $i: pools $app did not show $want answering pool(s) (deadline ${bench_dl_cmd}s): $(tr '\n' ' ' <"$W/bench-pools.out")"
 		echo "$v" >>"$W/bench-$key.runs"
 	done
 	bench_record "$key" "$W/bench-$key.runs"
@@ -149,10 +149,12 @@ bench_launch_once() {
 		[ "$now" -lt "$until" ] || break
 		sleep 0.05
 	done
+	local why="within ${bench_dl_launch}s"
+	[ "$ready" = - ] && bg_gone && why="(the client exited without ready:)"
 	[ "$ready" != - ] ||
-		bench_stall "run_ready_cold run $i: no ready: within ${bench_dl_launch}s: $(tail -n 2 "$log" | tr '\n' ' ')"
+		bench_stall "run_ready_cold run $i: no ready: $why: $(tail -n 2 "$log" | tr '\n' ' ')"
 	[ "$win" != - ] ||
-		bench_stall "click_first_window_cold run $i: Event Tester not viewable within ${bench_dl_launch}s"
+		bench_stall "click_first_window_cold run $i: Event Tester not viewable $why"
 	echo "$ready" >>"$W/bench-ready.runs"
 	echo "$win" >>"$W/bench-window.runs"
 	# --detach returns at ready; one still running is given up.
