@@ -23,6 +23,7 @@
 #include "menu.h"
 #include "mcd_site.h"
 #include "mcd_tls.h"
+#include "pools.h"
 #include "run.h"
 #include "state.h"
 #include "talk.h"
@@ -169,8 +170,9 @@ static const char *need_display(void)
 }
 
 /* Options of a command: getopt_long from argv[0] on; ':' first so a
- * missing value is told apart from an unknown option.  Options may follow
- * the operands ("run APP --wait 60"), as users type them. */
+ * missing value is told apart from an unknown option.  No '+': options
+ * may follow the operand, as the usages show them ("run APP --detach");
+ * getopt moves the operands to the end, and "--" still ends options. */
 static int next_opt(int argc, char **argv, const struct option *opts)
 {
 	return getopt_long(argc, argv, ":", opts, NULL);
@@ -393,6 +395,35 @@ static int cmd_apps(int argc, char **argv)
 	else
 		apps_text(&a);
 	return 0;
+}
+
+/* ---- pools ---- */
+
+static int cmd_pools(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct state_token t;
+	int o, json = 0, rc;
+	SSL_CTX *ctx;
+
+	while ((o = next_opt(argc, argv, opts)) != -1) {
+		if (o != 'j')
+			return bad_opt("pools", o, argv);
+		json = 1;
+	}
+	if (optind != argc - 1)
+		return usage_error("pools", "give one APP");
+	if ((rc = load_conf()) || (rc = get_token(&t)))
+		return rc;
+	if (!(ctx = client_ctx()))
+		return TALK_FAILED;
+	rc = pools_show(&conf, ctx, &t, argv[optind], json);
+	state_wipe(&t, sizeof(t));
+	SSL_CTX_free(ctx);
+	return rc;
 }
 
 /* ---- run ---- */
@@ -633,6 +664,10 @@ static const struct cmd cmds[] = {
 	{ "logout", cmd_logout, "logout", "forget the saved token" },
 	{ "apps", cmd_apps, "apps [--json]",
 	  "list the apps you may run: name, id, level, OS, pools" },
+	{ "pools", cmd_pools, "pools APP [--json]",
+	  "ask every pool of APP for its load at once, as run does before "
+	  "it picks, and show each answer: load (0.000-1.000), room, limit, "
+	  "or why it was skipped; exit 1 when none answered" },
 	{ "run", cmd_run,
 	  "run APP [--wait SEC] [--detach] [--display HOST:N] [--json]",
 	  "run APP on the least loaded of its pools and follow it until it "

@@ -1,9 +1,9 @@
-# mcd-client: the thin client's program (login, apps, run, sessions, end,
-# menu).  It speaks the site protocol, so it links the site-protocol
+# mcd-client: the thin client's program (login, apps, pools, run, sessions,
+# end, menu).  It speaks the site protocol, so it links the site-protocol
 # module's objects; until that module is part of the build only the
 # client's own pure pieces (and their tests) are built.
 CLIENT_LIB_SRCS := conf.c pick.c state.c xcookie.c
-CLIENT_NET_SRCS := talk.c loadq.c run.c jout.c menu.c
+CLIENT_NET_SRCS := talk.c loadq.c pools.c run.c jout.c menu.c
 CLIENT_LIB_OBJS := $(addprefix $(O)/client/,$(CLIENT_LIB_SRCS:.c=.o))
 CLIENT_NET_OBJS := $(addprefix $(O)/client/,$(CLIENT_NET_SRCS:.c=.o))
 CLIENT_LIBS := -lX11 -lXau -lyajl -lpthread

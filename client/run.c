@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "jout.h"
-#include "loadq.h"
 #include "mcd_site.h"
 #include "pick.h"
+#include "pools.h"
 #include "talk.h"
 #include "xcookie.h"
 
@@ -25,8 +25,7 @@ struct run {
 	struct talk_broker broker;
 	struct talk_apps apps;
 	const struct talk_app *app;
-	struct pick_load loads[MCD_SITE_POOLS_MAX];
-	size_t nloads;
+	struct pools_result res;  /* the pools' answers to the load query */
 	size_t chosen;
 	struct talk_ticket ticket;
 	struct state_session sess;
@@ -39,20 +38,6 @@ static int fail(int code, const char *msg)
 	return code;
 }
 
-static const struct talk_app *find_app(const struct talk_apps *a,
-				       const char *want)
-{
-	const struct talk_app *by_name = NULL;
-
-	for (unsigned i = 0; i < a->napps; i++) {
-		if (!strcmp(a->apps[i].app, want))
-			return &a->apps[i];
-		if (!strcmp(a->apps[i].name, want) && !by_name)
-			by_name = &a->apps[i];
-	}
-	return by_name;
-}
-
 /* The app's entry and pools from the broker. */
 static int step_apps(struct run *r)
 {
@@ -62,7 +47,7 @@ static int step_apps(struct run *r)
 
 	if (rc)
 		return fail(rc, err);
-	r->app = find_app(&r->apps, r->o->app);
+	r->app = pools_find_app(&r->apps, r->o->app);
 	if (!r->app) {
 		snprintf(err, sizeof(err), "no app '%s' among yours (see "
 			 "mcd-client apps)", r->o->app);
@@ -71,14 +56,17 @@ static int step_apps(struct run *r)
 	return 0;
 }
 
-static void report_skipped(const struct run *r, const int *timed_out)
+static void report_skipped(const struct run *r)
 {
-	for (size_t i = 0; i < r->nloads; i++) {
-		const struct pick_load *l = &r->loads[i];
+	for (size_t i = 0; i < r->res.n; i++) {
+		const struct pick_load *l = &r->res.loads[i];
 
 		if (l->answered)
 			continue;
-		if (timed_out[i])
+		if (r->res.no_address[i])
+			fprintf(stderr, "mcd-client: pool %s has no address "
+				"from the server; skipped\n", l->pool);
+		else if (r->res.timed_out[i])
 			fprintf(stderr, "mcd-client: pool %s did not answer the "
 				"load query in %d ms; skipped\n", l->pool,
 				r->c->load_timeout_ms);
@@ -91,31 +79,12 @@ static void report_skipped(const struct run *r, const int *timed_out)
 /* Ask every listed pool for its load at once. */
 static int step_loads(struct run *r)
 {
-	struct loadq_pool q[MCD_SITE_POOLS_MAX];
-	int timed_out[MCD_SITE_POOLS_MAX];
-	size_t n = 0;
+	char err[ERR_MAX];
 
-	for (unsigned i = 0; i < r->app->npools; i++) {
-		const struct talk_pool *p = talk_find_pool(&r->apps,
-							   r->app->pools[i]);
-
-		if (!p) {
-			fprintf(stderr, "mcd-client: pool %s has no address "
-				"from the server; skipped\n", r->app->pools[i]);
-			continue;
-		}
-		q[n].pool = p->pool;
-		q[n].address = p->address;
-		n++;
-	}
-	if (n == 0)
-		return fail(TALK_FAILED, "none of this app's pools has an "
-			    "address from the server");
-	if (loadq_run(r->ctx, q, n, r->c->load_timeout_ms, r->loads,
-		      timed_out) < 0)
-		return fail(TALK_FAILED, "cannot query the pools' loads");
-	r->nloads = n;
-	report_skipped(r, timed_out);
+	if (pools_query(r->ctx, &r->apps, r->app, r->c->load_timeout_ms,
+			&r->res, err, sizeof(err)) < 0)
+		return fail(TALK_FAILED, err);
+	report_skipped(r);
 	return 0;
 }
 
@@ -123,13 +92,13 @@ static int step_pick(struct run *r)
 {
 	char line[1024];
 
-	switch (pick_pool(r->loads, r->nloads, r->o->wait_sec >= 0,
+	switch (pick_pool(r->res.loads, r->res.n, r->o->wait_sec >= 0,
 			  &r->chosen)) {
 	case PICK_OK:
 	case PICK_WAIT:
 		return 0;
 	case PICK_NO_ROOM:
-		pick_no_room_line(r->loads, r->nloads, line, sizeof(line));
+		pick_no_room_line(r->res.loads, r->res.n, line, sizeof(line));
 		return fail(TALK_NO_ROOM, line);
 	default:
 		return fail(TALK_FAILED, "no pool of this app answered");
@@ -140,7 +109,7 @@ static int step_ticket(struct run *r)
 {
 	char err[ERR_MAX];
 	int rc = talk_ticket_req(&r->broker, r->tok->token, r->app->app,
-				 r->loads[r->chosen].pool, r->o->display,
+				 r->res.loads[r->chosen].pool, r->o->display,
 				 &r->ticket, err, sizeof(err));
 
 	return rc ? fail(rc, err) : 0;

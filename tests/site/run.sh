@@ -13,9 +13,22 @@
 # nothing failed.
 #
 # MCD_SITE_CASES="10-login 20-choice" runs only those case files.
+#
+# --bench: instead of the cases, tests/site/bench.sh times the control
+# plane (login and catalog, the load query, click to first window) and
+# writes its figures to $MCD_SITE_BENCH_OUT (default
+# $MCD_CACHE/site-bench.txt) as lines "KEY VALUE_MS"; scripts/bench/mcd-bench
+# runs it.  BENCH_SITE_RUNS runs per figure (default 5; 1 with
+# MCD_SITE_SHORT=1).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
+bench=0
+case "${1:-}" in
+--bench) bench=1 ;;
+"") ;;
+*) echo "usage: ${0##*/} [--bench]" >&2; exit 2 ;;
+esac
 O=${MCD_BUILD:-build}
 BROKER=$top/$O/broker/mcd-broker
 CLIENT=$top/$O/client/mcd-client
@@ -24,6 +37,16 @@ CERTS=$top/scripts/mcd-site-certs
 cache=${MCD_CACHE:-$top/.cache/testbed}
 timeout=${MCD_SITE_TIMEOUT:-2400}
 export MCD_CACHE=$cache
+if [ $bench = 1 ]; then
+	# Five cold launches each way, and the waits between them, on top of
+	# the boot (pool.sh still serves at most 3000 s after it).
+	timeout=${MCD_SITE_TIMEOUT:-3600}
+	export MCD_SITE_BENCH_OUT=${MCD_SITE_BENCH_OUT:-$cache/site-bench.txt}
+	# Emptied now: a run that dies early must not leave the last run's
+	# figures to be read as this one's.
+	mkdir -p "$(dirname "$MCD_SITE_BENCH_OUT")"
+	: >"$MCD_SITE_BENCH_OUT"
+fi
 
 for f in "$BROKER" "$CLIENT" "$ATTACK" "$O/bin/mcd-toolstack"; do
 	[ -x "$f" ] || { echo "site: $f not built (make bins)" >&2; exit 1; }
@@ -202,10 +225,15 @@ else
 	ok "site: pool-a and pool-b (level 1) serve on ports $PA and $PB"
 	# A case's commands fail on purpose; its checks say what counts.
 	set +e
-	for c in "${cases[@]}"; do
-		echo "# === ${c##*/}"
-		. "$c"
-	done
+	if [ $bench = 1 ]; then
+		echo "# === bench"
+		. tests/site/bench.sh
+	else
+		for c in "${cases[@]}"; do
+			echo "# === ${c##*/}"
+			. "$c"
+		done
+	fi
 fi
 
 # --- the end: the pools check themselves and power off ---------------------------

@@ -2,8 +2,8 @@
  * test_client_load.c - mcd-client against fake site servers over real TLS
  * on loopback: the parallel load query (client/loadq.c) with fast,
  * silent, lying and foreign-CA pools, the whole `run` command (the built
- * binary, MCD_CLIENT_BIN) against a fake broker and a fake pool, and
- * `menu` under Xvfb driven by xdotool (skipped when they are missing).
+ * binary, MCD_CLIENT_BIN) against a fake broker and a fake pool, `pools`
+ * (every pool's answer shown), and `menu` under Xvfb driven by xdotool (skipped when they are missing).
  *
  * Each fake server is a thread of this process serving its connections
  * one after the other with the site module's server side, so what the
@@ -610,17 +610,25 @@ static void client_files(struct site *s)
 	assert_int_equal(state_token_save(s->state, &t, e, sizeof(e)), 0);
 }
 
-static void site_start(struct site *s, enum mode broker, enum launch launch)
+/* The broker's three pools, each in its own mode (a site where nobody
+ * answers is one of them all silent). */
+static void site_start_modes(struct site *s, enum mode broker,
+			     enum launch launch, enum mode fast, enum mode junk)
 {
-	fake_start(&s->fast, "fast", M_FAST, pools_ctx);
+	fake_start(&s->fast, "fast", fast, pools_ctx);
 	s->fast.launch = launch;
 	fast_pool = &s->fast;
-	fake_start(&s->junk, "junk", M_GARBAGE, pools_ctx);
+	fake_start(&s->junk, "junk", junk, pools_ctx);
 	junk_pool = &s->junk;
 	fake_start(&s->silent, "silent", M_SILENT, pools_ctx);
 	silent_pool = &s->silent;
 	fake_start(&s->broker, "broker", broker, broker_ctx);
 	client_files(s);
+}
+
+static void site_start(struct site *s, enum mode broker, enum launch launch)
+{
+	site_start_modes(s, broker, launch, M_FAST, M_GARBAGE);
 }
 
 static void site_stop(struct site *s)
@@ -646,11 +654,9 @@ static int reap(pid_t pid)
 	return -1;
 }
 
-/* `mcd-client run xterm` with its output in s->out and s->err. */
-static int run_client(struct site *s)
+/* The built binary with argv, its output in s->out and s->err. */
+static int client_argv(struct site *s, char **argv)
 {
-	char *argv[] = { MCD_CLIENT_BIN, "--config", s->conf, "run",
-			 "--display", "127.0.0.1:0", "xterm", NULL };
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 
@@ -663,6 +669,24 @@ static int run_client(struct site *s)
 			 0);
 	posix_spawn_file_actions_destroy(&fa);
 	return reap(pid);
+}
+
+/* `mcd-client run xterm`. */
+static int run_client(struct site *s)
+{
+	char *argv[] = { MCD_CLIENT_BIN, "--config", s->conf, "run",
+			 "--display", "127.0.0.1:0", "xterm", NULL };
+
+	return client_argv(s, argv);
+}
+
+/* `mcd-client pools xterm`, with --json when json. */
+static int pools_client(struct site *s, int json)
+{
+	char *argv[] = { MCD_CLIENT_BIN, "--config", s->conf, "pools",
+			 "xterm", json ? "--json" : NULL, NULL };
+
+	return client_argv(s, argv);
 }
 
 static char *slurp(const char *path)
@@ -741,6 +765,101 @@ static void test_run_denied_exits_4(void **state)
 	assert_non_null(strstr(slurp(s.err), "level 2 is not yours"));
 	site_stop(&s);
 	assert_false(s.fast.ticket_ok);
+}
+
+/* ---- pools: what run asks before it picks, shown ---- */
+
+/* Whether the line at line (up to its newline) holds needle. */
+static int line_has(const char *line, const char *needle)
+{
+	const char *hit = line ? strstr(line, needle) : NULL;
+	const char *nl = line ? strchr(line, '\n') : NULL;
+
+	return hit && (!nl || hit < nl);
+}
+
+/* The fast pool's figures, the silent one timed out, the junk one
+ * skipped with its reason; one pool answered, so exit 0. */
+static void test_pools_shows_each(void **state)
+{
+	struct site s;
+	const char *out, *fast, *silent, *junk;
+
+	(void)state;
+	site_start(&s, M_BROKER, L_FLOW);
+	assert_int_equal(pools_client(&s, 0), 0);
+	out = slurp(s.out);
+	assert_non_null(line_with(out, "POOL "));
+	fast = line_with(out, "fast ");
+	silent = line_with(out, "silent ");
+	junk = line_with(out, "junk ");
+	assert_true(line_has(fast, s.fast.addr));
+	assert_true(line_has(fast, " 0.100 yes  memory\n"));
+	assert_true(line_has(silent, s.silent.addr));
+	assert_true(line_has(silent, "skipped: timed out after 1000 ms\n"));
+	assert_true(line_has(junk, "skipped: "));
+	assert_false(line_has(junk, "timed out"));
+	assert_string_equal(slurp(s.err), "");
+	site_stop(&s);
+	/* Nothing was launched, nothing noted. */
+	assert_string_equal(s.broker.notes, "");
+	assert_false(s.fast.ticket_ok);
+}
+
+static void test_pools_json(void **state)
+{
+	struct site s;
+	const char *out;
+
+	(void)state;
+	site_start(&s, M_BROKER, L_FLOW);
+	assert_int_equal(pools_client(&s, 1), 0);
+	out = slurp(s.out);
+	assert_int_equal(out[0], '[');
+	assert_non_null(strstr(out, "{\"pool\":\"fast\",\"address\":\""));
+	assert_non_null(strstr(out, "\"answered\":true,\"load\":0.100,"
+			       "\"room\":true,\"limit\":\"memory\""));
+	assert_non_null(strstr(out, "\"pool\":\"silent\""));
+	assert_non_null(strstr(out, "\"timed_out\":true,\"skipped\":"
+			       "\"timed out after 1000 ms\""));
+	site_stop(&s);
+}
+
+/* No pool answers: every one is still listed, and the exit status says
+ * none answered. */
+static void test_pools_none_answered_exits_1(void **state)
+{
+	struct site s;
+	const char *out;
+
+	(void)state;
+	site_start_modes(&s, M_BROKER, L_FLOW, M_SILENT, M_SILENT);
+	assert_int_equal(pools_client(&s, 0), TALK_FAILED);
+	out = slurp(s.out);
+	assert_true(line_has(line_with(out, "fast "), "skipped: timed out"));
+	assert_true(line_has(line_with(out, "junk "), "skipped: timed out"));
+	assert_true(line_has(line_with(out, "silent "), "skipped: timed out"));
+	assert_non_null(line_with(slurp(s.err), "mcd-client: no pool of this "
+				  "app answered\n"));
+	site_stop(&s);
+}
+
+/* A usage mistake: one line, exit 2, before any network. */
+static void test_pools_usage(void **state)
+{
+	struct site s;
+	char *argv[] = { MCD_CLIENT_BIN, "--config", NULL, "pools", NULL };
+	const char *err;
+
+	(void)state;
+	site_start(&s, M_BROKER, L_FLOW);
+	argv[2] = s.conf;
+	assert_int_equal(client_argv(&s, argv), TALK_USAGE);
+	err = slurp(s.err);
+	assert_non_null(line_with(err, "mcd-client pools: give one APP (usage: "
+				  "mcd-client pools APP [--json])\n"));
+	assert_int_equal(strchr(err, '\n')[1], '\0');
+	site_stop(&s);
 }
 
 /* ---- the menu, under Xvfb when it is installed ---- */
@@ -946,6 +1065,10 @@ int main(void)
 		cmocka_unit_test(test_run_waits_runs_ends),
 		cmocka_unit_test(test_run_no_room_exits_3),
 		cmocka_unit_test(test_run_denied_exits_4),
+		cmocka_unit_test(test_pools_shows_each),
+		cmocka_unit_test(test_pools_json),
+		cmocka_unit_test(test_pools_none_answered_exits_1),
+		cmocka_unit_test(test_pools_usage),
 		cmocka_unit_test_teardown(test_menu_click_runs_app,
 					  menu_teardown),
 		cmocka_unit_test_teardown(test_menu_quits_on_sigterm,
