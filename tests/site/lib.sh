@@ -41,4 +41,7 @@ run_bg() {
 	client "$u" run "$@" >"$log" 2>&1 &
 	bg=$!
 }
-wait_ready() { wait_for "${2:-240}" has_line "$1" '^\(ready\|ended\|error\|mcd-client\)'; }
+# wait_ready LOG [SECONDS]: until the run in the background ($bg) printed
+# "ready:" in LOG, or ended.
+ready_or_gone() { grep -q '^ready:' "$1" || ! kill -0 "$bg" 2>/dev/null; }
+wait_ready() { wait_for "${2:-240}" ready_or_gone "$1"; }
