@@ -64,7 +64,7 @@ site: bins
 
 # The README's test command.  bench-short runs last: a short benchmark
 # that fails when a figure of its table is missing (no timing asserted).
-check: unit asan fuzz wintest debtest e2e bench-short
+check: unit asan fuzz wintest debtest e2e site bench-short
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins

@@ -60,7 +60,7 @@ serve() {
 	cat >/payload/pool.conf <<CONF
 # pool master face of $POOL_NAME (made by tests/site/pool.sh)
 name = $POOL_NAME
-level = $LEVEL
+level = $level
 listen = 0.0.0.0:7443
 cert = /payload/pool.pem
 key = /payload/pool.key

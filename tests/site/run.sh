@@ -253,7 +253,7 @@ for name in pool-a pool-b; do
 done
 # Checks that need what only dom0 saw (the guests' consoles): the cases
 # define after_pools_* functions; guest_line SID PATTERN finds its lines.
-guest_line() { tr -d '\r' <"$W/pool-a.log" "$W/pool-b.log" 2>/dev/null | grep -q "^# guest $1 $2"; }
+guest_line() { cat "$W/pool-a.log" "$W/pool-b.log" 2>/dev/null | tr -d '\r' | grep -q "^# guest $1 $2"; }
 for f in $(declare -F | awk '$3 ~ /^after_pools_/ { print $3 }'); do
 	"$f"
 done

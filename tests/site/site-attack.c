@@ -6,6 +6,9 @@
  *                   another, changed after signing, expired, for another
  *                   pool, level or client address) and send it in a LAUNCH;
  *                   print the pool's answer as one line
+ *   ticket ...      log in to the Auth/App server and ask it for a ticket
+ *                   directly, as a client that skips its own catalog check
+ *                   would; print the server's answer as one line
  *   silent-server   accept TCP connections and never answer (a pool master
  *                   that hangs)
  *
@@ -34,7 +37,7 @@
 
 struct opts {
 	const char *address, *name, *ca, *key, *display, *template_name;
-	const char *program, *user, *pool;
+	const char *program, *user, *pool, *app, *password_file;
 	unsigned level;
 	long issued_ago, life;
 	int tamper, twice;
@@ -47,6 +50,8 @@ static void usage(void)
 		"           --key TICKET-KEY --display HOST:N --template T --program /PATH\n"
 		"           --user U --level N --pool NAME [--tamper] [--issued-ago S]\n"
 		"           [--life S] [--twice]\n"
+		"       mcd-site-attack ticket --address HOST:PORT --name SERVER-CERT-NAME --ca PEM\n"
+		"           --user U --password-file F --app APP --pool NAME --display HOST:N\n"
 		"       mcd-site-attack silent-server --port PORT\n");
 }
 
@@ -157,6 +162,97 @@ static int cmd_launch(const struct opts *o)
 	return rc;
 }
 
+/* One request to the server on a connection of its own: the answer (the
+ * first frame that is not part of a list) in *m. */
+static int ask_server(const struct opts *o, struct mcd_site_out *out,
+		      struct mcd_site_msg *m, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = mcd_tls_client_ctx(o->ca, err, errlen);
+	SSL *ssl = NULL;
+	int rc = -1;
+
+	if (!ctx)
+		return -1;
+	ssl = mcd_tls_connect(ctx, o->address, o->name, 10000, err, errlen);
+	if (ssl && mcd_tls_hello_client(ssl, IO_MS, err, errlen) >= 0 &&
+	    mcd_site_finish(out, MCD_SITE_C2B, err, errlen) == 0 &&
+	    mcd_tls_send(ssl, out, IO_MS, err, errlen) == 0 &&
+	    mcd_tls_recv(ssl, MCD_SITE_B2C, m, IO_MS, err, errlen) == 0)
+		rc = 0;
+	if (ssl)
+		mcd_tls_close(ssl);
+	SSL_CTX_free(ctx);
+	return rc;
+}
+
+static void print_answer(const struct mcd_site_msg *m)
+{
+	const char *text = mcd_site_str(m, MCD_ST_TEXT);
+
+	if (m->type == MCD_SITE_ERROR)
+		printf("ERROR %s: %s\n",
+		       mcd_site_err_name(mcd_site_u32(m, MCD_ST_CODE, 0)),
+		       text ? text : "");
+	else
+		printf("%s\n", mcd_site_type_name(m->type));
+}
+
+static int cmd_ticket(const struct opts *o)
+{
+	struct mcd_site_out *out = calloc(1, sizeof(*out));
+	struct mcd_site_msg *m = calloc(1, sizeof(*m));
+	char err[512], pw[MCD_SITE_PASSWORD_MAX + 2], token[MCD_SITE_TOKEN_LEN + 1];
+	FILE *f;
+	int rc = 1;
+
+	if (!o->address || !o->name || !o->ca || !o->user || !o->password_file ||
+	    !o->app || !o->pool || !o->display) {
+		usage();
+		rc = 2;
+		goto out;
+	}
+	if (!out || !m || !(f = fopen(o->password_file, "r"))) {
+		printf("error: cannot read %s\n", o->password_file);
+		goto out;
+	}
+	if (!fgets(pw, sizeof(pw), f))
+		pw[0] = '\0';
+	fclose(f);
+	pw[strcspn(pw, "\n")] = '\0';
+	mcd_site_begin(out, MCD_SITE_LOGIN);
+	mcd_site_put_str(out, MCD_ST_USER, o->user);
+	mcd_site_put_bytes(out, MCD_ST_PASSWORD, pw, strlen(pw));
+	explicit_bzero(pw, sizeof(pw));
+	if (ask_server(o, out, m, err, sizeof(err)) < 0) {
+		printf("error: %s\n", err);
+		goto out;
+	}
+	if (m->type != MCD_SITE_LOGIN_OK) {
+		print_answer(m);
+		goto out;
+	}
+	snprintf(token, sizeof(token), "%s", mcd_site_str(m, MCD_ST_TOKEN));
+	mcd_site_begin(out, MCD_SITE_TICKET_REQ);
+	mcd_site_put_str(out, MCD_ST_TOKEN, token);
+	mcd_site_put_str(out, MCD_ST_APP, o->app);
+	mcd_site_put_str(out, MCD_ST_POOL, o->pool);
+	mcd_site_put_str(out, MCD_ST_DISPLAY, o->display);
+	if (ask_server(o, out, m, err, sizeof(err)) < 0) {
+		printf("error: %s\n", err);
+		goto out;
+	}
+	print_answer(m);
+	rc = 0;
+out:
+	if (out)
+		mcd_site_out_wipe(out);
+	if (m)
+		mcd_site_wipe(m);
+	free(out);
+	free(m);
+	return rc;
+}
+
 static int cmd_silent(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -186,6 +282,7 @@ int main(int argc, char **argv)
 		{ "program", 1, 0, 'p' }, { "user", 1, 0, 'u' }, { "level", 1, 0, 'l' },
 		{ "pool", 1, 0, 'P' }, { "tamper", 0, 0, 'T' }, { "issued-ago", 1, 0, 'i' },
 		{ "life", 1, 0, 'L' }, { "twice", 0, 0, '2' }, { "port", 1, 0, 'o' },
+		{ "app", 1, 0, 'A' }, { "password-file", 1, 0, 'W' },
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o = { .life = MCD_TICKET_LIFE_DEFAULT };
@@ -214,11 +311,15 @@ int main(int argc, char **argv)
 		case 'L': o.life = atol(optarg); break;
 		case '2': o.twice = 1; break;
 		case 'o': port = atoi(optarg); break;
+		case 'A': o.app = optarg; break;
+		case 'W': o.password_file = optarg; break;
 		default: usage(); return 2;
 		}
 	}
 	if (!strcmp(argv[1], "launch"))
 		return cmd_launch(&o);
+	if (!strcmp(argv[1], "ticket"))
+		return cmd_ticket(&o);
 	if (!strcmp(argv[1], "silent-server") && port > 0 && port < 65536)
 		return cmd_silent(port);
 	usage();
