@@ -340,6 +340,8 @@ UNIT_TESTS += $(O)/tests/unit/test_broker_serve
 $(O)/tests/unit/test_broker_serve: $(O)/tests/unit/test_broker_serve.o \
 		$(TLS_OBJ) $(TICKET_OBJ) $(SITE_OBJ) | $(O)/broker/mcd-broker
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
+		$(CMOCKA_LIBS)
+
 # --- the dom0 session state machine and warm pool (session.c, pool.c)
 # through a fake daemon_ops table: frames as the worker passes them, a
 # fake clock, no Xen ---
