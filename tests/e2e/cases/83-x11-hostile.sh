@@ -114,8 +114,8 @@ else
 	hostile_finish "within 90 s"
 
 	# Connects and never says HELLO: the agent deadline ends it.
-	hostile_start nohello nohello mcd_agent_timeout 35 "MCD-HOSTILE connected, saying nothing" \
+	hostile_start nohello nohello mcd_agent_timeout 40 "MCD-HOSTILE connected, saying nothing" \
 		-- --x none --display $DISPLAY_ADDR
 	hostile_beside
-	hostile_finish "did not answer within 35 s"
+	hostile_finish "did not answer within 40 s"
 fi
