@@ -433,7 +433,8 @@ static void slow_reader(struct mcd_chan *c)
  * up.  Returns the bytes dom0 has not taken yet. */
 static size_t fill_ring(struct mcd_chan *c)
 {
-	static uint8_t noops[16384];
+	/* One frame's worth of 4-byte requests. */
+	static uint8_t noops[MCD_MAX_X_DATA & ~3u];
 	uint8_t buf[MCD_MAX_FRAME];
 	struct mcd_msg m = { .type = MCD_MSG_X_DATA };
 	size_t sent = 0;
@@ -450,7 +451,9 @@ static size_t fill_ring(struct mcd_chan *c)
 	       sent + sizeof(noops) + 8192 <= MCD_X_WINDOW) {
 		int n = mcd_encode(&m, buf, sizeof(buf));
 
-		if (n < 0 || mcd_chan_send(c, buf, (size_t)n) < 0)
+		if (n < 0)
+			fatalx("internal: cannot encode X_DATA");
+		if (mcd_chan_send(c, buf, (size_t)n) < 0)
 			fatalx("dom0 closed the channel while we filled it");
 		sent += sizeof(noops);
 	}
