@@ -98,12 +98,12 @@ else
 
 	# dom0's ring to the guest full, then one byte read: an event that
 	# frees no real room, when a sender waiting for room would block.
-	hostile_start ring ringfull mcd_ready_timeout 50 "MCD-HOSTILE ring full: read one byte" \
+	hostile_start ring ringfull mcd_ready_timeout 60 "MCD-HOSTILE ring full: read one byte" \
 		-- --display "$XD" --xauth $COOKIE
 	hostile_beside
 	check "hostile ring: its session is still there (its deadline ends it)" \
 		xenstore-exists "/mcd/sessions/$hsid"
-	hostile_finish "within 50 s"
+	hostile_finish "within 60 s"
 
 	# X_OPEN after X_OPEN towards a display that refuses them: one
 	# warning per refusal would be 2000 lines.
