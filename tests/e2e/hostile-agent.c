@@ -24,6 +24,12 @@
  *              and opens X connections one after another, each refused
  *              by dom0, 2000 times: one warning each would flood the log
  *   nohello    accepts dom0's connection and then says nothing at all
+ *   ringfull   takes a relay LAUNCH2, asks for large X replies and never
+ *              reads them, so dom0's ring to it stays full; fills its own
+ *              ring to dom0 as far as the X window allows; after 3 s (dom0
+ *              has queued data by then) reads a single byte, one event
+ *              that frees no real room, then one byte every 20 s; never
+ *              says READY
  *   probe      reads /mcd, /mcd/sessions, /local/domain/0 and
  *              /local/domain/<d>/data/mcd for d = 1..32 but its own, printing
  *              "MCD-PROBE <path> readable|denied|absent|error" for each, then
@@ -53,14 +59,15 @@
 #define PROBE_MAX_DOMID 32
 
 enum mode { M_GARBAGE, M_OVERSIZED, M_TRUNCATED, M_WRONGDIR, M_BADXS,
-	    M_PROBE, M_CRASH, M_SLOWREADER, M_XOPENFLOOD, M_NOHELLO };
+	    M_PROBE, M_CRASH, M_SLOWREADER, M_XOPENFLOOD, M_NOHELLO,
+	    M_RINGFULL };
 
 static const char *const mode_names[] = {
 	[M_GARBAGE] = "garbage", [M_OVERSIZED] = "oversized",
 	[M_TRUNCATED] = "truncated", [M_WRONGDIR] = "wrongdir",
 	[M_BADXS] = "badxs", [M_PROBE] = "probe", [M_CRASH] = "crash",
 	[M_SLOWREADER] = "slowreader", [M_XOPENFLOOD] = "xopenflood",
-	[M_NOHELLO] = "nohello",
+	[M_NOHELLO] = "nohello", [M_RINGFULL] = "ringfull",
 };
 
 static void usage(FILE *f)
@@ -80,6 +87,9 @@ static void usage(FILE *f)
 "  nohello    accept dom0's connection, then never say anything\n"
 "  slowreader take a relay LAUNCH2, ask the thin client for large images\n"
 "             without end, read the ring only every 1.9 s (acking all)\n"
+"  ringfull   take a relay LAUNCH2, ask for large images, never read\n"
+"             them; fill the ring to dom0; after 3 s read one byte (one\n"
+"             notify, no room), then one byte every 20 s\n"
 "  probe      try to read dom0's and other guests' MCD nodes; prints\n"
 "             'MCD-PROBE <path> readable|denied|absent' for each, then\n"
 "             serves garbage like garbage mode\n"
@@ -328,27 +338,24 @@ static void xopen_flood(struct mcd_chan *c)
 	    closed);
 }
 
-static void slow_reader(struct mcd_chan *c)
+/* An X connection through the relay with the launch's cookie, its setup
+ * reply read at a normal pace; the root window, its size in w and h. */
+static uint32_t x_connect(struct mcd_chan *c, struct mcd_rx *rx,
+			  const char *cookie, unsigned *w, unsigned *h)
 {
-	static struct mcd_rx rx;
 	static uint8_t reply[65536];
-	char sid[MCD_SESSION_ID_LEN + 1] = "", cookie[MCD_XCOOKIE_LEN + 1] = "";
-	uint8_t req[4000];
+	uint8_t req[64];
 	size_t have = 0, need = 8, n;
 	struct mcd_msg m = { 0 };
-	unsigned w = 0, h = 0;
 	uint32_t root;
 
-	mcd_rx_init(&rx);
-	take_launch(c, &rx, sid, cookie);
 	if (strlen(cookie) != MCD_XCOOKIE_LEN)
 		fatalx("the launch carries no X cookie");
 	send_x(c, MCD_MSG_X_OPEN, 0, NULL, 0);
 	n = x_setup(req, cookie);
 	send_x(c, MCD_MSG_X_DATA, 0, req, (uint32_t)n);
-	/* The setup reply, read at a normal pace. */
 	while (have < need) {
-		if (next_frame(c, &rx, &m, 1000) < 0)
+		if (next_frame(c, rx, &m, 1000) < 0)
 			fatalx("dom0 went away during the X setup");
 		if (m.type != MCD_MSG_X_DATA)
 			continue;
@@ -360,12 +367,22 @@ static void slow_reader(struct mcd_chan *c)
 		if (have >= 8)
 			need = 8 + 4 * (size_t)get16(reply + 6);
 	}
-	root = x_root(reply, have, &w, &h);
+	root = x_root(reply, have, w, h);
 	if (!root)
 		fatalx("the thin client refused the X connection");
-	w = w > 500 ? 500 : w;
-	h = h > 500 ? 500 : h;
-	/* 200 GetImage requests of w x h each: hundreds of MB of replies. */
+	*w = *w > 500 ? 500 : *w;
+	*h = *h > 500 ? 500 : *h;
+	return root;
+}
+
+/* 200 GetImage requests of w x h each: hundreds of MB of replies that
+ * dom0 has to relay towards this guest. */
+static void ask_images(struct mcd_chan *c, uint32_t root, unsigned w,
+		       unsigned h)
+{
+	uint8_t req[4000];
+	size_t n;
+
 	for (n = 0; n + 20 <= sizeof(req); n += 20) {
 		req[n] = 73;       /* GetImage */
 		req[n + 1] = 2;    /* ZPixmap */
@@ -377,8 +394,22 @@ static void slow_reader(struct mcd_chan *c)
 		put32(req + n + 16, 0xffffffffu);
 	}
 	send_x(c, MCD_MSG_X_DATA, 0, req, (uint32_t)n);
-	say("MCD-HOSTILE asked for %zu images of %ux%u; reading every 1.9 s",
-	    n / 20, w, h);
+	say("MCD-HOSTILE asked for %zu images of %ux%u", n / 20, w, h);
+}
+
+static void slow_reader(struct mcd_chan *c)
+{
+	static struct mcd_rx rx;
+	char sid[MCD_SESSION_ID_LEN + 1] = "", cookie[MCD_XCOOKIE_LEN + 1] = "";
+	struct mcd_msg m = { 0 };
+	unsigned w = 0, h = 0;
+	uint32_t root;
+
+	mcd_rx_init(&rx);
+	take_launch(c, &rx, sid, cookie);
+	root = x_connect(c, &rx, cookie, &w, &h);
+	ask_images(c, root, w, h);
+	say("MCD-HOSTILE reading every 1.9 s");
 	for (unsigned long total = 0;;) {
 		uint32_t got = 0;
 		int r;
@@ -393,6 +424,72 @@ static void slow_reader(struct mcd_chan *c)
 		if (got)
 			send_x(c, MCD_MSG_X_ACK, got, NULL, 0);
 		say("MCD-HOSTILE read %u bytes (%lu in all)", got, total);
+	}
+}
+
+/* Our own ring to dom0 as full as the protocol lets it be: X_DATA frames
+ * of NoOperation requests (no replies) until the ring takes no more or the
+ * connection's X window (never acknowledged, as we read nothing) is used
+ * up.  Returns the bytes dom0 has not taken yet. */
+static size_t fill_ring(struct mcd_chan *c)
+{
+	/* One frame's worth of 4-byte requests. */
+	static uint8_t noops[MCD_MAX_X_DATA & ~3u];
+	uint8_t buf[MCD_MAX_FRAME];
+	struct mcd_msg m = { .type = MCD_MSG_X_DATA };
+	size_t sent = 0;
+
+	/* The setup and the GetImage requests took the first few KiB. */
+	for (size_t i = 0; i < sizeof(noops); i += 4) {
+		noops[i] = 127; /* NoOperation, length 1 */
+		put16(noops + i + 2, 1);
+	}
+	m.u.x.conn = 1;
+	m.u.x.data = noops;
+	m.u.x.len = sizeof(noops);
+	while (mcd_chan_pending(c) == 0 &&
+	       sent + sizeof(noops) + 8192 <= MCD_X_WINDOW) {
+		int n = mcd_encode(&m, buf, sizeof(buf));
+
+		if (n < 0)
+			fatalx("internal: cannot encode X_DATA");
+		if (mcd_chan_send(c, buf, (size_t)n) < 0)
+			fatalx("dom0 closed the channel while we filled it");
+		sent += sizeof(noops);
+	}
+	say("MCD-HOSTILE wrote %zu bytes of X requests, %zu not taken by dom0",
+	    sent, mcd_chan_pending(c));
+	return mcd_chan_pending(c);
+}
+
+/* The ring from dom0 kept full: nothing read, so everything dom0 relays
+ * piles up on its side.  Once it has had time to queue, one byte read:
+ * that wakes dom0 with an event but leaves it room for nothing, the
+ * moment a sender that waits for room would block or spin.  Then one
+ * more byte only every 20 s, and never READY. */
+static void ring_full(struct mcd_chan *c)
+{
+	static struct mcd_rx rx;
+	char sid[MCD_SESSION_ID_LEN + 1] = "", cookie[MCD_XCOOKIE_LEN + 1] = "";
+	unsigned w = 0, h = 0, reads = 0;
+	uint32_t root;
+	uint8_t one;
+
+	mcd_rx_init(&rx);
+	take_launch(c, &rx, sid, cookie);
+	root = x_connect(c, &rx, cookie, &w, &h);
+	ask_images(c, root, w, h);
+	fill_ring(c);
+	for (;;) {
+		sleep(reads ? 20 : 3);
+		if (mcd_chan_recv(c, &one, 1) < 0)
+			fatalx("dom0 closed the channel (after %u reads)", reads);
+		reads++;
+		/* Only the events: our own queue moves on, nothing read. */
+		if (mcd_chan_ready(c) == MCD_CHAN_CLOSED)
+			fatalx("dom0 closed the channel (after %u reads)", reads);
+		say("MCD-HOSTILE ring full: read one byte, notified dom0 (%u)",
+		    reads);
 	}
 }
 
@@ -411,6 +508,9 @@ static void misbehave(enum mode mode, struct mcd_chan *c)
 		break;
 	case M_SLOWREADER:
 		slow_reader(c);
+		break;
+	case M_RINGFULL:
+		ring_full(c);
 		break;
 	case M_GARBAGE:
 	case M_BADXS:

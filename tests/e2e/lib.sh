@@ -71,6 +71,25 @@ expect_fail() {
 	fi
 	ok "$d ($(grep -- "$pat" /tmp/err | tail -n 1))"
 }
+# cli_worst_ms SECONDS: the slowest answer, in ms, of the service's
+# control socket, asked once a second for about SECONDS s.  Each round
+# asks twice: `end` of an id nobody has (through the socket and the
+# service's loop) and `sessions` (the CLI an operator runs).
+now_ms() { awk '{ print int($1 * 1000) }' /proc/uptime; }
+cli_worst_ms() {
+	w=0
+	end_at=$(($(now_ms) + $1 * 1000))
+	while [ "$(now_ms)" -lt $end_at ]; do
+		for q in "end 0000000000000000" sessions; do
+			t0=$(now_ms)
+			$T $q >/dev/null 2>&1
+			t=$(($(now_ms) - t0))
+			[ $t -gt $w ] && w=$t
+		done
+		sleep 1
+	done
+	echo $w
+}
 launch() {
 	tmpl=$1
 	shift

@@ -38,6 +38,10 @@ if wa_sid=$(launch linux-demo /usr/bin/mcd-test-app 2>/tmp/w.err) &&
 	check "workers: a seccomp filter is on (mode 2)" test "$(field "$wa" Seccomp)" = 2
 	check "workers: no core file possible (RLIMIT_CORE 0)" \
 		sh -c "grep -q '^Max core file size  *0  *0 ' /proc/$wa/limits"
+	# A process that is not dumpable has its /proc files owned by root,
+	# not by its own uid: no core file, no ptrace by a same-uid process.
+	check "workers: not dumpable (/proc/PID/status owned by root, not uid $ida)" \
+		test "$(stat -c %u /proc/$wa/status)" = 0
 	check "workers: the two sessions' workers run as different users" \
 		test "$(field "$wa" Uid)" != "$(field "$wb" Uid)"
 
