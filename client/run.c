@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jout.h"
 #include "mcd_site.h"
@@ -15,6 +16,10 @@
 #include "xcookie.h"
 
 #define ERR_MAX 512
+/* With --wait and every pool full: ask them all again this often, and
+ * launch on the first with room (a pool chosen up front might stay full
+ * while another frees up). */
+#define RETRY_MS 3000
 
 /* What the run keeps between its steps. */
 struct run {
@@ -30,7 +35,26 @@ struct run {
 	struct talk_ticket ticket;
 	struct state_session sess;
 	int ready;
+	long deadline_ms;         /* --wait: give up on room then (monotonic) */
+	int told_skipped;         /* skipped pools named once, not per retry */
 };
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* Sleep ms, or less when the user interrupts. */
+static void nap(const struct run *r, long ms)
+{
+	struct timespec step = { 0, 100 * 1000000L };
+
+	for (; ms > 0 && !*r->o->stop; ms -= 100)
+		nanosleep(&step, NULL);
+}
 
 static int fail(int code, const char *msg)
 {
@@ -84,14 +108,45 @@ static int step_loads(struct run *r)
 	if (pools_query(r->ctx, &r->apps, r->app, r->c->load_timeout_ms,
 			&r->res, err, sizeof(err)) < 0)
 		return fail(TALK_FAILED, err);
-	report_skipped(r);
+	if (!r->told_skipped++)
+		report_skipped(r);
 	return 0;
+}
+
+/* Every pool full, --wait given and time left: 1 after a pause (ask
+ * again), 0 to go on with what there is. */
+static int wait_for_room(struct run *r, int *told)
+{
+	long left = r->deadline_ms - mono_ms();
+
+	if (r->o->wait_sec <= 0 || left <= RETRY_MS || *r->o->stop)
+		return 0;
+	if (!*told) {
+		printf("waiting: no room on any pool of %s; asking them again "
+		       "every %d s (for up to %ld s)\n", r->app->app,
+		       RETRY_MS / 1000, left / 1000);
+		fflush(stdout);
+		*told = 1;
+	}
+	nap(r, RETRY_MS);
+	return !*r->o->stop;
 }
 
 static int step_pick(struct run *r)
 {
 	char line[1024];
+	int told = 0;
 
+	r->deadline_ms = mono_ms() + (long)(r->o->wait_sec > 0 ? r->o->wait_sec : 0) * 1000;
+	for (;;) {
+		int rc = step_loads(r);
+
+		if (rc)
+			return rc;
+		if (pick_pool(r->res.loads, r->res.n, 0, &r->chosen) == PICK_OK ||
+		    !wait_for_room(r, &told))
+			break;
+	}
 	switch (pick_pool(r->res.loads, r->res.n, r->o->wait_sec >= 0,
 			  &r->chosen)) {
 	case PICK_OK:
@@ -239,7 +294,10 @@ static int step_launch(struct run *r)
 {
 	static struct mcd_site_msg m;
 	char err[ERR_MAX], cookie[XCOOKIE_HEX_LEN + 1] = "";
-	uint32_t wait = r->o->wait_sec > 0 ? (uint32_t)r->o->wait_sec : 0;
+	long left = r->deadline_ms - mono_ms();
+	/* What is left of --wait: the pool may still have to wait a moment
+	 * (another launch took the room first). */
+	uint32_t wait = r->o->wait_sec > 0 && left > 1000 ? (uint32_t)(left / 1000) : 0;
 	int rc, num = conf_display_number(r->o->display);
 	SSL *ssl;
 
@@ -284,8 +342,8 @@ int run_app(const struct conf *c, SSL_CTX *ctx, const struct state_token *tok,
 	r->broker.ctx = ctx;
 	r->broker.address = c->server;
 	r->broker.name = c->server_name;
-	if (!(rc = step_apps(r)) && !(rc = step_loads(r)) &&
-	    !(rc = step_pick(r)) && !(rc = step_ticket(r)))
+	if (!(rc = step_apps(r)) && !(rc = step_pick(r)) &&
+	    !(rc = step_ticket(r)))
 		rc = step_launch(r);
 	state_wipe(r, sizeof(*r));
 	free(r);

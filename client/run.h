@@ -16,7 +16,9 @@ typedef struct ssl_ctx_st SSL_CTX;
 struct run_opts {
 	const char *app;        /* app id (or its exact display name) */
 	const char *display;    /* host:N the pool reaches this X server at */
-	int wait_sec;           /* -1: do not wait for room */
+	int wait_sec;           /* -1: do not wait for room; else while every
+				 * pool is full, ask them again every few
+				 * seconds for up to wait_sec seconds */
 	int detach;             /* return at READY */
 	int json;               /* events as JSON lines */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
