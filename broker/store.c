@@ -185,6 +185,24 @@ read_version(struct store *s, char *err, size_t errlen)
 	return v;
 }
 
+/* Is the schema current already?  The common case: the server's process
+ * for each connection opens the file, and it must not take the write lock
+ * (and queue behind every other connection) just to find nothing to do. */
+static int
+schema_current(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT max(version) FROM schema_version",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0; /* a new file: no table yet */
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v == STORE_SCHEMA_VERSION;
+}
+
 /* Bring the schema up to date in one write transaction, so two processes
  * opening a new file at once do not both migrate it. */
 static int
@@ -192,6 +210,8 @@ migrate(struct store *s, char *err, size_t errlen)
 {
 	int v;
 
+	if (schema_current(s))
+		return 0;
 	if (run_script(s, "BEGIN IMMEDIATE", err, errlen) < 0)
 		return -1;
 	if (run_script(s, "CREATE TABLE IF NOT EXISTS schema_version("
