@@ -3,6 +3,7 @@
  * the shared value checks (see mcd_site.h).  No I/O here.
  */
 #include "mcd_site.h"
+#include "site_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -235,9 +236,7 @@ const char *mcd_site_err_name(uint32_t code)
 	return names[code];
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int mcd_site_fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -361,25 +360,25 @@ static int check_value(uint16_t tag, const uint8_t *p, size_t n, char *err,
 	const struct tag_rule *t = &tags[tag];
 
 	if (n < t->min || n > t->max)
-		return fail(err, errlen, "%s: %zu bytes (allowed %u..%u)",
+		return mcd_site_fail(err, errlen, "%s: %zu bytes (allowed %u..%u)",
 			    t->name, n, t->min, t->max);
 	switch (t->kind) {
 	case K_U32:
 		if (!u32_in_range(tag, get_u32(p)))
-			return fail(err, errlen, "%s: %u out of range", t->name,
+			return mcd_site_fail(err, errlen, "%s: %u out of range", t->name,
 				    get_u32(p));
 		break;
 	case K_STR:
 		if (!valid_text(p, n))
-			return fail(err, errlen,
+			return mcd_site_fail(err, errlen,
 				    "%s: not UTF-8 text without control characters",
 				    t->name);
 		if (tag == MCD_ST_PROGRAM && p[0] != '/')
-			return fail(err, errlen, "PROGRAM: not an absolute path");
+			return mcd_site_fail(err, errlen, "PROGRAM: not an absolute path");
 		break;
 	case K_HEX:
 		if (!valid_hex(p, n))
-			return fail(err, errlen, "%s: not lowercase hex", t->name);
+			return mcd_site_fail(err, errlen, "%s: not lowercase hex", t->name);
 		break;
 	case K_BYTES:
 		break;
@@ -397,15 +396,15 @@ int mcd_site_check_hdr(const uint8_t hdr[MCD_SITE_HDR_LEN], unsigned dir,
 	const struct msg_rule *r;
 
 	if (!type_known(t))
-		return fail(err, errlen, "unknown message type 0x%x", t);
+		return mcd_site_fail(err, errlen, "unknown message type 0x%x", t);
 	r = rule_for(t, dir);
 	if (!r)
-		return fail(err, errlen, "%s not allowed in this direction",
+		return mcd_site_fail(err, errlen, "%s not allowed in this direction",
 			    mcd_site_type_name(t));
 	if (flags != 0)
-		return fail(err, errlen, "%s: flags 0x%x set", r->name, flags);
+		return mcd_site_fail(err, errlen, "%s: flags 0x%x set", r->name, flags);
 	if (n > r->max_len || n > MCD_SITE_MAX_PAYLOAD)
-		return fail(err, errlen, "%s: payload of %u bytes (at most %u)",
+		return mcd_site_fail(err, errlen, "%s: payload of %u bytes (at most %u)",
 			    r->name, n, r->max_len);
 	*type = t;
 	*len = n;
@@ -424,25 +423,25 @@ static int decode_fields(const struct msg_rule *r, const uint8_t *p,
 		uint16_t tag, flen;
 
 		if (n - off < 4)
-			return fail(err, errlen, "%s: %zu trailing bytes",
+			return mcd_site_fail(err, errlen, "%s: %zu trailing bytes",
 				    r->name, n - off);
 		tag = get_u16(p + off);
 		flen = get_u16(p + off + 2);
 		off += 4;
 		if (flen > n - off)
-			return fail(err, errlen, "%s: truncated %s field", r->name,
+			return mcd_site_fail(err, errlen, "%s: truncated %s field", r->name,
 				    tag_name(tag));
 		if (tag == 0 || tag > MCD_ST_TAG_MAX)
-			return fail(err, errlen, "%s: unknown tag %u", r->name, tag);
+			return mcd_site_fail(err, errlen, "%s: unknown tag %u", r->name, tag);
 		o = occurs_for(r, tag);
 		if (!o)
-			return fail(err, errlen, "%s: tag %s not allowed", r->name,
+			return mcd_site_fail(err, errlen, "%s: tag %s not allowed", r->name,
 				    tags[tag].name);
 		if (++seen[tag] > o->max)
-			return fail(err, errlen, "%s: more than %u %s", r->name,
+			return mcd_site_fail(err, errlen, "%s: more than %u %s", r->name,
 				    o->max, tags[tag].name);
 		if (m->nfield >= MCD_SITE_MAX_FIELDS)
-			return fail(err, errlen, "%s: too many fields", r->name);
+			return mcd_site_fail(err, errlen, "%s: too many fields", r->name);
 		if (check_value(tag, p + off, flen, err, errlen) < 0)
 			return -1;
 		memcpy(m->store + used, p + off, flen);
@@ -462,7 +461,7 @@ static int check_counts(const struct msg_rule *r, const unsigned *seen,
 {
 	for (size_t i = 0; i < MSG_TAGS_MAX && r->f[i].tag; i++)
 		if (seen[r->f[i].tag] < r->f[i].min)
-			return fail(err, errlen, "%s: missing %s", r->name,
+			return mcd_site_fail(err, errlen, "%s: missing %s", r->name,
 				    tags[r->f[i].tag].name);
 	return 0;
 }
@@ -476,16 +475,16 @@ static int decode(const uint8_t *frame, size_t frame_len, unsigned dir,
 	uint32_t len;
 
 	if (frame_len < MCD_SITE_HDR_LEN)
-		return fail(err, errlen, "truncated header (%zu bytes)",
+		return mcd_site_fail(err, errlen, "truncated header (%zu bytes)",
 			    frame_len);
 	if (mcd_site_check_hdr(frame, dir, &type, &len, err, errlen) < 0)
 		return -1;
 	r = rule_for(type, dir);
 	if (frame_len - MCD_SITE_HDR_LEN < len)
-		return fail(err, errlen, "%s: truncated payload (%zu of %u bytes)",
+		return mcd_site_fail(err, errlen, "%s: truncated payload (%zu of %u bytes)",
 			    r->name, frame_len - MCD_SITE_HDR_LEN, len);
 	if (frame_len - MCD_SITE_HDR_LEN > len)
-		return fail(err, errlen, "%s: %zu trailing bytes after the payload",
+		return mcd_site_fail(err, errlen, "%s: %zu trailing bytes after the payload",
 			    r->name, frame_len - MCD_SITE_HDR_LEN - len);
 	m->type = type;
 	m->nfield = 0;
@@ -611,7 +610,7 @@ int mcd_site_finish(struct mcd_site_out *o, unsigned dir, char *err,
 	int r;
 
 	if (o->failed)
-		return fail(err, errlen, "%s: a field does not fit",
+		return mcd_site_fail(err, errlen, "%s: a field does not fit",
 			    mcd_site_type_name(get_u16(o->buf)));
 	put_u32(o->buf + 4, (uint32_t)(o->len - MCD_SITE_HDR_LEN));
 	/* What a peer would refuse never leaves. */

@@ -18,34 +18,11 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include "site_err.h"
+
 /* The context is signed with its NUL so that no other string that merely
  * starts with it can ever be a prefix of the same signed bytes. */
 #define CONTEXT_LEN sizeof(MCD_TICKET_CONTEXT)
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* OpenSSL's reason for the last failure, for one-line messages. */
-static const char *ssl_reason(void)
-{
-	unsigned long e = ERR_get_error();
-	const char *r;
-
-	ERR_clear_error();
-	r = e ? ERR_reason_error_string(e) : NULL;
-	return r ? r : "unknown error";
-}
 
 /* ---- keys ---- */
 
@@ -58,13 +35,13 @@ static FILE *open_out(const char *path, mode_t mode, int excl, char *err,
 	FILE *f;
 
 	if (fd < 0) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		mcd_site_fail(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	/* The umask must not make a public key unreadable or a private one
 	 * readable: the mode is exactly what was asked. */
 	if (fchmod(fd, mode) < 0 || !(f = fdopen(fd, "w"))) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		mcd_site_fail(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -84,7 +61,7 @@ static int write_private(EVP_PKEY *k, const char *path, char *err,
 		ok = 0;
 	if (!ok) {
 		unlink(path);
-		return fail(err, errlen, "%s: cannot write the key", path);
+		return mcd_site_fail(err, errlen, "%s: cannot write the key", path);
 	}
 	return 0;
 }
@@ -101,7 +78,7 @@ static int write_public(EVP_PKEY *k, const char *path, char *err,
 	if (fclose(f) != 0)
 		ok = 0;
 	if (!ok)
-		return fail(err, errlen, "%s: cannot write the key", path);
+		return mcd_site_fail(err, errlen, "%s: cannot write the key", path);
 	return 0;
 }
 
@@ -112,8 +89,8 @@ int mcd_ticket_keygen(const char *priv_path, const char *pub_path, char *err,
 	int r = -1;
 
 	if (!k)
-		return fail(err, errlen, "Ed25519 key generation: %s",
-			    ssl_reason());
+		return mcd_site_fail(err, errlen, "Ed25519 key generation: %s",
+			    mcd_site_ssl_reason());
 	if (write_private(k, priv_path, err, errlen) < 0)
 		goto out;
 	if (write_public(k, pub_path, err, errlen) < 0) {
@@ -134,20 +111,20 @@ static EVP_PKEY *load_key(const char *path, int private, char *err,
 	EVP_PKEY *k;
 
 	if (!f) {
-		fail(err, errlen, "%s: %s", path, strerror(errno));
+		mcd_site_fail(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	k = private ? PEM_read_PrivateKey(f, NULL, NULL, NULL)
 		    : PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!k) {
-		fail(err, errlen, "%s: not a PEM %s key: %s", path,
-		     private ? "private" : "public", ssl_reason());
+		mcd_site_fail(err, errlen, "%s: not a PEM %s key: %s", path,
+		     private ? "private" : "public", mcd_site_ssl_reason());
 		return NULL;
 	}
 	if (!EVP_PKEY_is_a(k, "ED25519")) {
 		EVP_PKEY_free(k);
-		fail(err, errlen, "%s: not an Ed25519 key", path);
+		mcd_site_fail(err, errlen, "%s: not an Ed25519 key", path);
 		return NULL;
 	}
 	return k;
@@ -221,7 +198,7 @@ static int ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
 	     siglen == MCD_SITE_SIG_LEN;
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
-		return fail(err, errlen, "signing the ticket: %s", ssl_reason());
+		return mcd_site_fail(err, errlen, "signing the ticket: %s", mcd_site_ssl_reason());
 	return 0;
 }
 
@@ -235,12 +212,12 @@ int mcd_ticket_sign(EVP_PKEY *key, const struct mcd_ticket *t, uint8_t *body,
 	int r = -1;
 
 	if (!t->nonce && make_nonce(nonce) < 0)
-		return fail(err, errlen, "no random bytes for the nonce");
+		return mcd_site_fail(err, errlen, "no random bytes for the nonce");
 	encode_body(&o, t, t->nonce ? t->nonce : nonce);
 	if (mcd_site_finish(&o, MCD_SITE_TICKET, err, errlen) < 0)
 		goto out;
 	if (o.len > MCD_SITE_TICKET_MAX || o.len > body_max) {
-		fail(err, errlen, "ticket of %zu bytes does not fit", o.len);
+		mcd_site_fail(err, errlen, "ticket of %zu bytes does not fit", o.len);
 		goto out;
 	}
 	if (ed25519_sign(key, buf, signed_bytes(buf, o.buf, o.len), sig, err,
@@ -285,16 +262,16 @@ static int check_times(const struct mcd_site_msg *m,
 	long long expires = mcd_site_u32(m, MCD_ST_EXPIRES, 0);
 
 	if (now > expires + MCD_TICKET_SKEW)
-		return fail(err, errlen, "ticket expired %lld s ago",
+		return mcd_site_fail(err, errlen, "ticket expired %lld s ago",
 			    now - expires);
 	if (issued > now + MCD_TICKET_SKEW)
-		return fail(err, errlen, "ticket issued %lld s in the future",
+		return mcd_site_fail(err, errlen, "ticket issued %lld s in the future",
 			    issued - now);
 	if (issued < (long long)e->not_before - MCD_TICKET_SKEW)
-		return fail(err, errlen,
+		return mcd_site_fail(err, errlen,
 			    "ticket issued before this service started");
 	if (expires < issued || expires - issued > MCD_TICKET_LIFE_MAX)
-		return fail(err, errlen,
+		return mcd_site_fail(err, errlen,
 			    "ticket lifetime of %lld s (at most %d)",
 			    expires - issued, MCD_TICKET_LIFE_MAX);
 	return 0;
@@ -327,13 +304,13 @@ static int check_place(const struct mcd_site_msg *m,
 	uint32_t level = mcd_site_u32(m, MCD_ST_LEVEL, 0);
 
 	if (strcmp(pool, e->pool) != 0)
-		return fail(err, errlen, "ticket for pool %s, not this one",
+		return mcd_site_fail(err, errlen, "ticket for pool %s, not this one",
 			    pool);
 	if (level != e->level)
-		return fail(err, errlen, "ticket for level %u, this pool serves %u",
+		return mcd_site_fail(err, errlen, "ticket for level %u, this pool serves %u",
 			    level, e->level);
 	if (!display_host_is(display, e->peer_addr))
-		return fail(err, errlen,
+		return mcd_site_fail(err, errlen,
 			    "ticket's display %s is not on %s, where it came from",
 			    display, e->peer_addr);
 	return 0;
@@ -366,10 +343,10 @@ int mcd_ticket_check(EVP_PKEY *pub, const uint8_t *body, size_t body_len,
 
 	memset(t, 0, sizeof(*t));
 	if (!ed25519_verify(pub, body, body_len, sig, sig_len))
-		return fail(err, errlen, "ticket signature does not verify");
+		return mcd_site_fail(err, errlen, "ticket signature does not verify");
 	if (mcd_site_decode(body, body_len, MCD_SITE_TICKET, m, why,
 			    sizeof(why)) < 0)
-		return fail(err, errlen, "ticket body: %s", why);
+		return mcd_site_fail(err, errlen, "ticket body: %s", why);
 	if (check_times(m, e, err, errlen) < 0 ||
 	    check_place(m, e, err, errlen) < 0) {
 		mcd_site_wipe(m);

@@ -26,30 +26,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-/* OpenSSL's reason for the oldest queued error; the queue is emptied so
- * that the next call on this thread starts clean. */
-static const char *ssl_reason(void)
-{
-	unsigned long e = ERR_get_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	ERR_clear_error();
-	return r ? r : "unknown error";
-}
+#include "site_err.h"
 
 /* ---- contexts ---- */
 
@@ -67,20 +44,20 @@ SSL_CTX *mcd_tls_server_ctx(const char *cert, const char *key, char *err,
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (!ctx || harden(ctx) < 0) {
-		fail(err, errlen, "TLS server context: %s", ssl_reason());
+		mcd_site_fail(err, errlen, "TLS server context: %s", mcd_site_ssl_reason());
 		goto bad;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
-		fail(err, errlen, "%s: %s", cert, ssl_reason());
+		mcd_site_fail(err, errlen, "%s: %s", cert, mcd_site_ssl_reason());
 		goto bad;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		fail(err, errlen, "%s: %s", key, ssl_reason());
+		mcd_site_fail(err, errlen, "%s: %s", key, mcd_site_ssl_reason());
 		goto bad;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		fail(err, errlen, "%s: key does not match %s", key, cert);
+		mcd_site_fail(err, errlen, "%s: key does not match %s", key, cert);
 		ERR_clear_error();
 		goto bad;
 	}
@@ -95,13 +72,13 @@ SSL_CTX *mcd_tls_client_ctx(const char *ca, char *err, size_t errlen)
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
 	if (!ctx || harden(ctx) < 0) {
-		fail(err, errlen, "TLS client context: %s", ssl_reason());
+		mcd_site_fail(err, errlen, "TLS client context: %s", mcd_site_ssl_reason());
 		goto bad;
 	}
 	/* The site CA only: never the system's store, which would let any
 	 * public CA vouch for a pool. */
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-		fail(err, errlen, "%s: %s", ca, ssl_reason());
+		mcd_site_fail(err, errlen, "%s: %s", ca, mcd_site_ssl_reason());
 		goto bad;
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -168,23 +145,23 @@ static int op_failed(SSL *ssl, enum op op, int code, char *err,
 	long v = SSL_get_verify_result(ssl);
 
 	if (code == SSL_ERROR_ZERO_RETURN)
-		return fail(err, errlen, "connection closed");
+		return mcd_site_fail(err, errlen, "connection closed");
 	if (op == OP_CONNECT && v != X509_V_OK) {
 		ERR_clear_error();
-		return fail(err, errlen, "certificate verify failed: %s",
+		return mcd_site_fail(err, errlen, "certificate verify failed: %s",
 			    X509_verify_cert_error_string(v));
 	}
 	if (code == SSL_ERROR_SYSCALL) {
 		int e = errno;
 
 		if (ERR_peek_error())
-			return fail(err, errlen, "%s: %s", op_name(op),
-				    ssl_reason());
+			return mcd_site_fail(err, errlen, "%s: %s", op_name(op),
+				    mcd_site_ssl_reason());
 		if (e == 0)
-			return fail(err, errlen, "connection closed");
-		return fail(err, errlen, "%s: %s", op_name(op), strerror(e));
+			return mcd_site_fail(err, errlen, "connection closed");
+		return mcd_site_fail(err, errlen, "%s: %s", op_name(op), strerror(e));
 	}
-	return fail(err, errlen, "%s: %s", op_name(op), ssl_reason());
+	return mcd_site_fail(err, errlen, "%s: %s", op_name(op), mcd_site_ssl_reason());
 }
 
 /* Run op (retrying as OpenSSL asks) until done or the deadline.  For
@@ -213,9 +190,9 @@ static int ssl_op(SSL *ssl, enum op op, void *buf, size_t len, size_t *done,
 		if (wait_fd(fd, code == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 			    deadline) < 0) {
 			if (errno == ETIMEDOUT)
-				return fail(err, errlen, "%s timed out after %d ms",
+				return mcd_site_fail(err, errlen, "%s timed out after %d ms",
 					    op_name(op), timeout_ms);
-			return fail(err, errlen, "%s: poll: %s", op_name(op),
+			return mcd_site_fail(err, errlen, "%s: poll: %s", op_name(op),
 				    strerror(errno));
 		}
 	}
@@ -284,7 +261,7 @@ static int tcp_connect(const char *host, const char *port, long long deadline,
 
 	r = getaddrinfo(host, port, &hints, &res);
 	if (r != 0)
-		return fail(err, errlen, "%s: %s", host, gai_strerror(r));
+		return mcd_site_fail(err, errlen, "%s: %s", host, gai_strerror(r));
 	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
 		fd = connect_one(ai, deadline);
 		if (fd < 0 && errno == ETIMEDOUT)
@@ -294,9 +271,9 @@ static int tcp_connect(const char *host, const char *port, long long deadline,
 	if (fd >= 0)
 		return fd;
 	if (errno == ETIMEDOUT)
-		return fail(err, errlen, "connect to %s:%s timed out after %d ms",
+		return mcd_site_fail(err, errlen, "connect to %s:%s timed out after %d ms",
 			    host, port, timeout_ms);
-	return fail(err, errlen, "connect to %s:%s: %s", host, port,
+	return mcd_site_fail(err, errlen, "connect to %s:%s: %s", host, port,
 		    strerror(errno));
 }
 
@@ -328,7 +305,7 @@ SSL *mcd_tls_connect(SSL_CTX *ctx, const char *address, const char *name,
 	int fd;
 
 	if (split_address(address, host, sizeof(host), port, sizeof(port)) < 0) {
-		fail(err, errlen, "%s: not host:port", address);
+		mcd_site_fail(err, errlen, "%s: not host:port", address);
 		return NULL;
 	}
 	fd = tcp_connect(host, port, deadline, timeout_ms, err, errlen);
@@ -337,7 +314,7 @@ SSL *mcd_tls_connect(SSL_CTX *ctx, const char *address, const char *name,
 	ssl = SSL_new(ctx);
 	if (!ssl || SSL_set_fd(ssl, fd) != 1 ||
 	    expect_name(ssl, name ? name : host) < 0) {
-		fail(err, errlen, "TLS setup for %s: %s", address, ssl_reason());
+		mcd_site_fail(err, errlen, "TLS setup for %s: %s", address, mcd_site_ssl_reason());
 		SSL_free(ssl);
 		close(fd);
 		return NULL;
@@ -360,12 +337,12 @@ SSL *mcd_tls_accept(SSL_CTX *ctx, int fd, int timeout_ms, char *err,
 	SSL *ssl;
 
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-		fail(err, errlen, "accept: %s", strerror(errno));
+		mcd_site_fail(err, errlen, "accept: %s", strerror(errno));
 		return NULL;
 	}
 	ssl = SSL_new(ctx);
 	if (!ssl || SSL_set_fd(ssl, fd) != 1) {
-		fail(err, errlen, "TLS setup: %s", ssl_reason());
+		mcd_site_fail(err, errlen, "TLS setup: %s", mcd_site_ssl_reason());
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -415,7 +392,7 @@ int mcd_tls_send(SSL *ssl, const struct mcd_site_out *o, int timeout_ms,
 		 char *err, size_t errlen)
 {
 	if (o->failed || o->len < MCD_SITE_HDR_LEN)
-		return fail(err, errlen, "not a finished frame");
+		return mcd_site_fail(err, errlen, "not a finished frame");
 	return write_all(ssl, o->buf, o->len, deadline_in(timeout_ms),
 			 timeout_ms, err, errlen);
 }
@@ -453,7 +430,7 @@ static int recv_frame(SSL *ssl, unsigned dir, struct mcd_site_msg *m,
 	if (read_all(ssl, frame, MCD_SITE_HDR_LEN, &got, deadline, timeout_ms,
 		     err, errlen) < 0) {
 		if (got > 0 && strcmp(err, "connection closed") == 0)
-			fail(err, errlen, "connection closed inside a header");
+			mcd_site_fail(err, errlen, "connection closed inside a header");
 		return -1;
 	}
 	if (mcd_site_check_hdr(frame, dir, &type, &len, err, errlen) < 0)
@@ -461,7 +438,7 @@ static int recv_frame(SSL *ssl, unsigned dir, struct mcd_site_msg *m,
 	if (read_all(ssl, frame + MCD_SITE_HDR_LEN, len, &got, deadline,
 		     timeout_ms, err, errlen) < 0) {
 		if (strcmp(err, "connection closed") == 0)
-			fail(err, errlen, "connection closed inside a frame");
+			mcd_site_fail(err, errlen, "connection closed inside a frame");
 		goto out;
 	}
 	r = mcd_site_decode(frame, MCD_SITE_HDR_LEN + len, dir, m, err,
@@ -497,15 +474,15 @@ int mcd_tls_hello_client(SSL *ssl, int timeout_ms, char *err, size_t errlen)
 	    mcd_tls_recv(ssl, FROM_SERVER, &m, timeout_ms, err, errlen) < 0)
 		return -1;
 	if (m.type == MCD_SITE_ERROR)
-		return fail(err, errlen, "server refused: %s: %s",
+		return mcd_site_fail(err, errlen, "server refused: %s: %s",
 			    mcd_site_err_name(mcd_site_u32(&m, MCD_ST_CODE, 0)),
 			    mcd_site_str(&m, MCD_ST_TEXT));
 	if (m.type != MCD_SITE_HELLO)
-		return fail(err, errlen, "server sent %s instead of HELLO",
+		return mcd_site_fail(err, errlen, "server sent %s instead of HELLO",
 			    mcd_site_type_name(m.type));
 	v = mcd_site_u32(&m, MCD_ST_VERSION, 0);
 	if (v < MCD_SITE_VERSION_MIN || v > MCD_SITE_VERSION_MAX)
-		return fail(err, errlen, "server chose version %u", v);
+		return mcd_site_fail(err, errlen, "server chose version %u", v);
 	return (int)v;
 }
 
@@ -543,7 +520,7 @@ int mcd_tls_hello_server(SSL *ssl, unsigned dir_from_client, int timeout_ms,
 	if (m.type != MCD_SITE_HELLO) {
 		mcd_tls_send_error(ssl, MCD_SITE_E_BAD_REQUEST, timeout_ms,
 				   "expected HELLO");
-		return fail(err, errlen, "client sent %s before HELLO",
+		return mcd_site_fail(err, errlen, "client sent %s before HELLO",
 			    mcd_site_type_name(m.type));
 	}
 	vmin = mcd_site_u32(&m, MCD_ST_VMIN, 0);
@@ -554,7 +531,7 @@ int mcd_tls_hello_server(SSL *ssl, unsigned dir_from_client, int timeout_ms,
 				   "versions %u..%u, this server speaks %d..%d",
 				   vmin, vmax, MCD_SITE_VERSION_MIN,
 				   MCD_SITE_VERSION_MAX);
-		return fail(err, errlen, "no common version (client %u..%u)",
+		return mcd_site_fail(err, errlen, "no common version (client %u..%u)",
 			    vmin, vmax);
 	}
 	if (vmax > MCD_SITE_VERSION_MAX)
