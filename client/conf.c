@@ -2,6 +2,7 @@
  * conf.c - mcd-client's configuration file (see conf.h).
  */
 #include "conf.h"
+#include "err.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,18 +16,6 @@
 
 #define CONF_FILE_MAX 65536 /* a config this size is a mistake */
 #define CONF_LINE_MAX 4096
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int copy(char *dst, size_t dstlen, const char *src)
 {
@@ -46,7 +35,7 @@ int conf_path(const char *explicit_path, char *out, size_t outlen,
 		return 0;
 	}
 	if (!home || *home != '/') {
-		seterr(err, errlen, "no configuration: give --config FILE or "
+		client_seterr(err, errlen, "no configuration: give --config FILE or "
 		       "set $" CONF_ENV " ($HOME is not set)");
 		return -1;
 	}
@@ -55,7 +44,7 @@ int conf_path(const char *explicit_path, char *out, size_t outlen,
 		goto toolong;
 	return 0;
 toolong:
-	seterr(err, errlen, "the configuration file's path is too long");
+	client_seterr(err, errlen, "the configuration file's path is too long");
 	return -1;
 }
 
@@ -156,7 +145,7 @@ static int default_paths(struct conf *c, char *err, size_t errlen)
 			n = snprintf(c->state_dir, sizeof(c->state_dir),
 				     "%s/.cache/mcd", home);
 		else {
-			seterr(err, errlen, "%s: no state_dir, and neither "
+			client_seterr(err, errlen, "%s: no state_dir, and neither "
 			       "$XDG_RUNTIME_DIR nor $HOME is set", c->path);
 			return -1;
 		}
@@ -165,7 +154,7 @@ static int default_paths(struct conf *c, char *err, size_t errlen)
 	}
 	return 0;
 toolong:
-	seterr(err, errlen, "%s: a default path is too long", c->path);
+	client_seterr(err, errlen, "%s: a default path is too long", c->path);
 	return -1;
 }
 
@@ -260,7 +249,7 @@ static int parse_line(struct conf *c, char *line, unsigned lineno,
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq) {
-		seterr(err, errlen, "%s:%u: expected 'key = value'", c->path,
+		client_seterr(err, errlen, "%s:%u: expected 'key = value'", c->path,
 		       lineno);
 		return -1;
 	}
@@ -270,16 +259,16 @@ static int parse_line(struct conf *c, char *line, unsigned lineno,
 	for (i = 0; i < NKEYS && strcmp(keys[i].name, key); i++)
 		;
 	if (i == NKEYS) {
-		seterr(err, errlen, "%s:%u: unknown key '%.64s'", c->path,
+		client_seterr(err, errlen, "%s:%u: unknown key '%.64s'", c->path,
 		       lineno, key);
 		return -1;
 	}
 	if (*seen & (1u << i)) {
-		seterr(err, errlen, "%s:%u: %s given twice", c->path, lineno, key);
+		client_seterr(err, errlen, "%s:%u: %s given twice", c->path, lineno, key);
 		return -1;
 	}
 	if (!valid_value(&keys[i], val)) {
-		seterr(err, errlen, "%s:%u: bad value for %s: '%.128s' (%s)",
+		client_seterr(err, errlen, "%s:%u: bad value for %s: '%.128s' (%s)",
 		       c->path, lineno, key, val, keys[i].what);
 		return -1;
 	}
@@ -298,7 +287,7 @@ int conf_parse(struct conf *c, const char *path, const char *text,
 	memset(c, 0, sizeof(*c));
 	c->load_timeout_ms = CONF_LOAD_TIMEOUT_DEFAULT;
 	if (copy(c->path, sizeof(c->path), path) < 0) {
-		seterr(err, errlen, "the configuration file's path is too long");
+		client_seterr(err, errlen, "the configuration file's path is too long");
 		return -1;
 	}
 	while (*p) {
@@ -306,7 +295,7 @@ int conf_parse(struct conf *c, const char *path, const char *text,
 
 		lineno++;
 		if (n >= sizeof(line)) {
-			seterr(err, errlen, "%s:%u: line too long", path, lineno);
+			client_seterr(err, errlen, "%s:%u: line too long", path, lineno);
 			return -1;
 		}
 		memcpy(line, p, n);
@@ -316,7 +305,7 @@ int conf_parse(struct conf *c, const char *path, const char *text,
 		p += n + (p[n] == '\n');
 	}
 	if (!c->server[0] || !c->ca[0]) {
-		seterr(err, errlen, "%s: missing %s", path,
+		client_seterr(err, errlen, "%s: missing %s", path,
 		       !c->server[0] ? "server" : "ca");
 		return -1;
 	}
@@ -333,20 +322,20 @@ static int read_file(const char *path, char *buf, size_t buflen,
 	ssize_t n;
 
 	if (fd < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		client_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	while ((n = read(fd, buf + got, buflen - 1 - got)) > 0)
 		got += (size_t)n;
 	close(fd);
 	if (n < 0 || got == buflen - 1) {
-		seterr(err, errlen, "%s: %s", path,
+		client_seterr(err, errlen, "%s: %s", path,
 		       n < 0 ? strerror(errno) : "file too large");
 		return -1;
 	}
 	buf[got] = '\0';
 	if (strlen(buf) != got) {
-		seterr(err, errlen, "%s: contains a NUL byte", path);
+		client_seterr(err, errlen, "%s: contains a NUL byte", path);
 		return -1;
 	}
 	return 0;
@@ -358,7 +347,7 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	int rc;
 
 	if (!buf) {
-		seterr(err, errlen, "out of memory");
+		client_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = read_file(path, buf, CONF_FILE_MAX, err, errlen);

@@ -1,8 +1,7 @@
 # mcd-client: the thin client's program (login, apps, pools, run, sessions,
 # end, menu).  It speaks the site protocol, so it links the site-protocol
-# module's objects; until that module is part of the build only the
-# client's own pure pieces (and their tests) are built.
-CLIENT_LIB_SRCS := conf.c pick.c state.c xcookie.c
+# module's objects.
+CLIENT_LIB_SRCS := err.c conf.c pick.c state.c xcookie.c
 CLIENT_NET_SRCS := talk.c loadq.c pools.c run.c jout.c menu.c
 CLIENT_LIB_OBJS := $(addprefix $(O)/client/,$(CLIENT_LIB_SRCS:.c=.o))
 CLIENT_NET_OBJS := $(addprefix $(O)/client/,$(CLIENT_NET_SRCS:.c=.o))
@@ -11,11 +10,9 @@ CLIENT_BIN := $(O)/client/mcd-client
 
 $(O)/client/%.o: override MCD_CFLAGS += -Isite-protocol
 
-ifneq ($(TLS_OBJ),)
 BINS += $(CLIENT_BIN)
 
 $(CLIENT_BIN): $(O)/client/main.o $(CLIENT_NET_OBJS) $(CLIENT_LIB_OBJS) \
 		$(SITE_OBJ) $(TLS_OBJ)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CLIENT_LIBS) $(SSL_LIBS) \
 		$(CRYPTO_LIBS)
-endif

@@ -2,6 +2,7 @@
  * state.c - the token and session files (see state.h).
  */
 #include "state.h"
+#include "err.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,18 +16,6 @@
 #include <unistd.h>
 
 #define STATE_FILE_MAX 4096
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 void state_wipe(void *p, size_t n)
 {
@@ -69,16 +58,16 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (lstat(dir, &st) < 0) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		client_seterr(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		seterr(err, errlen, "%s: not a directory of this user's "
+		client_seterr(err, errlen, "%s: not a directory of this user's "
 		       "(a symbolic link or someone else's)", dir);
 		return -1;
 	}
 	if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
-		seterr(err, errlen, "%s: %s", dir, strerror(errno));
+		client_seterr(err, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -89,11 +78,11 @@ int state_prepare(const char *dir, char *err, size_t errlen)
 	char sub[PATH_MAX];
 
 	if (snprintf(sub, sizeof(sub), "%s/sessions", dir) >= (int)sizeof(sub)) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	if (make_dirs(sub) < 0) {
-		seterr(err, errlen, "%s: %s", sub, strerror(errno));
+		client_seterr(err, errlen, "%s: %s", sub, strerror(errno));
 		return -1;
 	}
 	if (check_dir(dir, err, errlen) < 0)
@@ -113,7 +102,7 @@ static int write_file(const char *path, const char *text, char *err,
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp)) {
-		seterr(err, errlen, "%s: path too long", path);
+		client_seterr(err, errlen, "%s: path too long", path);
 		return -1;
 	}
 	unlink(tmp);
@@ -133,7 +122,7 @@ static int write_file(const char *path, const char *text, char *err,
 	}
 	return 0;
 fail:
-	seterr(err, errlen, "%s: %s", path, strerror(errno));
+	client_seterr(err, errlen, "%s: %s", path, strerror(errno));
 	return -1;
 }
 
@@ -149,21 +138,21 @@ static int read_file(const char *path, char *buf, size_t buflen, char *err,
 	if (fd < 0 && errno == ENOENT)
 		return 1;
 	if (fd < 0) {
-		seterr(err, errlen, "%s: %s", path, errno == ELOOP ?
+		client_seterr(err, errlen, "%s: %s", path, errno == ELOOP ?
 		       "a symbolic link: refused" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != geteuid() || (st.st_mode & 077)) {
 		close(fd);
-		seterr(err, errlen, "%s: refused: not a private file of this "
+		client_seterr(err, errlen, "%s: refused: not a private file of this "
 		       "user's (it must be mode 0600)", path);
 		return -1;
 	}
 	n = read(fd, buf, buflen - 1);
 	close(fd);
 	if (n < 0 || (size_t)n == buflen - 1) {
-		seterr(err, errlen, "%s: %s", path,
+		client_seterr(err, errlen, "%s: %s", path,
 		       n < 0 ? strerror(errno) : "too large");
 		return -1;
 	}
@@ -209,7 +198,7 @@ int state_token_save(const char *dir, const struct state_token *t,
 	int rc;
 
 	if (file_path(path, sizeof(path), dir, "", "token") < 0) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	snprintf(text, sizeof(text), "token=%s\nuser=%s\nlevel=%" PRIu32
@@ -228,7 +217,7 @@ int state_token_load(const char *dir, struct state_token *t, char *err,
 
 	memset(t, 0, sizeof(*t));
 	if (file_path(path, sizeof(path), dir, "", "token") < 0) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	rc = read_file(path, text, sizeof(text), err, errlen);
@@ -242,7 +231,7 @@ int state_token_load(const char *dir, struct state_token *t, char *err,
 	    sscanf(num, "%" SCNu32, &t->level) != 1 ||
 	    get_value(text, "expires", num, sizeof(num)) < 0 ||
 	    sscanf(num, "%" SCNd64, &t->expires) != 1) {
-		seterr(err, errlen, "%s: damaged (log in again)", path);
+		client_seterr(err, errlen, "%s: damaged (log in again)", path);
 		state_wipe(t, sizeof(*t));
 		goto out;
 	}
@@ -257,14 +246,14 @@ int state_token_remove(const char *dir, char *err, size_t errlen)
 	char path[PATH_MAX];
 
 	if (file_path(path, sizeof(path), dir, "", "token") < 0) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	if (unlink(path) == 0)
 		return 0;
 	if (errno == ENOENT)
 		return 1;
-	seterr(err, errlen, "%s: %s", path, strerror(errno));
+	client_seterr(err, errlen, "%s: %s", path, strerror(errno));
 	return -1;
 }
 
@@ -274,12 +263,12 @@ static int session_path(char *out, size_t outlen, const char *dir,
 			const char *sid, char *err, size_t errlen)
 {
 	if (!state_is_hex(sid, STATE_SESSION_LEN)) {
-		seterr(err, errlen, "'%.32s' is not a session id (16 hex digits)",
+		client_seterr(err, errlen, "'%.32s' is not a session id (16 hex digits)",
 		       sid);
 		return -1;
 	}
 	if (file_path(out, outlen, dir, "sessions/", sid) < 0) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	return 0;
@@ -312,7 +301,7 @@ int state_session_load(const char *dir, const char *sid,
 		return -1;
 	rc = read_file(path, text, sizeof(text), err, errlen);
 	if (rc == 1)
-		seterr(err, errlen, "no session %s saved here", sid);
+		client_seterr(err, errlen, "no session %s saved here", sid);
 	if (rc != 0)
 		goto out;
 	rc = -1;
@@ -323,7 +312,7 @@ int state_session_load(const char *dir, const char *sid,
 	    get_value(text, "end_key", s->end_key, sizeof(s->end_key)) < 0 ||
 	    !state_is_hex(s->end_key, STATE_END_KEY_LEN) ||
 	    get_value(text, "app", s->app, sizeof(s->app)) < 0) {
-		seterr(err, errlen, "%s: damaged", path);
+		client_seterr(err, errlen, "%s: damaged", path);
 		state_wipe(s, sizeof(*s));
 		goto out;
 	}
@@ -356,14 +345,14 @@ int state_session_list(const char *dir, char (*ids)[STATE_SESSION_LEN + 1],
 	int n = 0;
 
 	if (file_path(path, sizeof(path), dir, "sessions", "") < 0) {
-		seterr(err, errlen, "%s: path too long", dir);
+		client_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	d = opendir(path);
 	if (!d && errno == ENOENT)
 		return 0;
 	if (!d) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		client_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	/* Only names that are session ids: temporary files are skipped. */

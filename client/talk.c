@@ -2,6 +2,7 @@
  * talk.c - requests to the broker and the pool masters (see talk.h).
  */
 #include "talk.h"
+#include "err.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -13,18 +14,6 @@
 #include <time.h>
 
 #include "mcd_tls.h"
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int64_t talk_now_ms(void)
 {
@@ -57,7 +46,7 @@ static int reply_error(const struct mcd_site_msg *m, const char *who,
 	uint32_t code = mcd_site_u32(m, MCD_ST_CODE, MCD_SITE_E_INTERNAL);
 	const char *text = mcd_site_str(m, MCD_ST_TEXT);
 
-	seterr(err, errlen, "%s %s: %s (%s)", who,
+	client_seterr(err, errlen, "%s %s: %s (%s)", who,
 	       m->type == MCD_SITE_FAILED ? "failed" : "refused",
 	       text ? text : "no reason given", mcd_site_err_name(code));
 	return talk_exit_for(code);
@@ -68,7 +57,7 @@ static int unexpected(const struct mcd_site_msg *m, const char *who,
 {
 	if (m->type == MCD_SITE_ERROR || m->type == MCD_SITE_FAILED)
 		return reply_error(m, who, err, errlen);
-	seterr(err, errlen, "%s answered with an unexpected %s", who,
+	client_seterr(err, errlen, "%s answered with an unexpected %s", who,
 	       mcd_site_type_name(m->type));
 	return TALK_FAILED;
 }
@@ -81,12 +70,12 @@ SSL *talk_open(SSL_CTX *ctx, const char *address, const char *name,
 				   sizeof(why));
 
 	if (!ssl) {
-		seterr(err, errlen, "%s: %s", address, why);
+		client_seterr(err, errlen, "%s: %s", address, why);
 		return NULL;
 	}
 	if (mcd_tls_hello_client(ssl, timeout_ms, why, sizeof(why)) < 0) {
 		mcd_tls_close(ssl);
-		seterr(err, errlen, "%s: %s", address, why);
+		client_seterr(err, errlen, "%s: %s", address, why);
 		return NULL;
 	}
 	return ssl;
@@ -110,7 +99,7 @@ static int send_msg(SSL *ssl, struct mcd_site_out *o, unsigned dir,
 		rc = mcd_tls_send(ssl, o, MCD_TLS_IO_MS, why, sizeof(why));
 	mcd_site_out_wipe(o);
 	if (rc < 0)
-		seterr(err, errlen, "cannot send the request: %s", why);
+		client_seterr(err, errlen, "cannot send the request: %s", why);
 	return rc;
 }
 
@@ -120,7 +109,7 @@ static int recv_msg(SSL *ssl, unsigned dir, struct mcd_site_msg *m,
 	char why[256];
 
 	if (mcd_tls_recv(ssl, dir, m, timeout_ms, why, sizeof(why)) < 0) {
-		seterr(err, errlen, "%s: %s", who, why);
+		client_seterr(err, errlen, "%s: %s", who, why);
 		return -1;
 	}
 	return 0;
@@ -236,7 +225,7 @@ static int read_apps(SSL *ssl, struct talk_apps *out, char *err,
 			return TALK_OK;
 		if ((m.type == MCD_SITE_APP && add_app(out, &m) < 0) ||
 		    (m.type == MCD_SITE_POOL && add_pool(out, &m) < 0)) {
-			seterr(err, errlen, "the server listed too many apps "
+			client_seterr(err, errlen, "the server listed too many apps "
 			       "or pools (at most %d)", TALK_APPS_MAX);
 			return TALK_FAILED;
 		}
@@ -303,7 +292,7 @@ int talk_ticket_req(const struct talk_broker *b, const char *token,
 	out->expires = mcd_site_u32(&m, MCD_ST_EXPIRES, 0);
 	/* The ticket is good only for the pool asked for. */
 	if (strcmp(out->pool, pool)) {
-		seterr(err, errlen, "the server gave a ticket for pool %s, "
+		client_seterr(err, errlen, "the server gave a ticket for pool %s, "
 		       "not %s", out->pool, pool);
 		goto out;
 	}
@@ -438,7 +427,7 @@ int talk_next(SSL *ssl, volatile sig_atomic_t *stop, struct mcd_site_msg *m,
 		if (stop && *stop)
 			return 1;
 		if (poll(&pfd, 1, 200) < 0 && errno != EINTR) {
-			seterr(err, errlen, "poll: %s", strerror(errno));
+			client_seterr(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
 	}

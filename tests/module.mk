@@ -372,7 +372,7 @@ UNIT_TESTS += $(O)/tests/unit/test_client_conf $(O)/tests/unit/test_client_pick 
 $(O)/tests/unit/test_client_%.o: override MCD_CFLAGS += -Iclient -Isite-protocol
 
 $(O)/tests/unit/test_client_conf: $(O)/tests/unit/test_client_conf.o \
-		$(O)/client/conf.o
+		$(O)/client/conf.o $(O)/client/err.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 $(O)/tests/unit/test_client_pick: $(O)/tests/unit/test_client_pick.o \
@@ -380,7 +380,7 @@ $(O)/tests/unit/test_client_pick: $(O)/tests/unit/test_client_pick.o \
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 $(O)/tests/unit/test_client_state: $(O)/tests/unit/test_client_state.o \
-		$(O)/client/state.o
+		$(O)/client/state.o $(O)/client/err.o
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(CMOCKA_LIBS)
 
 $(O)/tests/unit/test_client_xcookie: $(O)/tests/unit/test_client_xcookie.o \
@@ -391,7 +391,6 @@ $(O)/tests/unit/test_client_xcookie: $(O)/tests/unit/test_client_xcookie.o \
 # and a fake broker (threads of the test) over real TLS, with certificates
 # from scripts/mcd-site-certs.  `run` is the built binary, so the test
 # knows its path and waits for it to be built.
-ifneq ($(TLS_OBJ),)
 UNIT_TESTS += $(O)/tests/unit/test_client_load
 
 $(O)/tests/unit/test_client_load.o: override MCD_CFLAGS += \
@@ -399,8 +398,7 @@ $(O)/tests/unit/test_client_load.o: override MCD_CFLAGS += \
 
 $(O)/tests/unit/test_client_load: $(O)/tests/unit/test_client_load.o \
 		$(O)/client/loadq.o $(O)/client/talk.o $(O)/client/pick.o \
-		$(O)/client/state.o $(SITE_OBJ) $(TLS_OBJ) $(TICKET_OBJ) \
+		$(O)/client/state.o $(O)/client/err.o $(SITE_OBJ) $(TLS_OBJ) $(TICKET_OBJ) \
 		| $(CLIENT_BIN)
 	$(CC) $(MCD_CFLAGS) $^ -o $@ $(MCD_LDFLAGS) $(SSL_LIBS) $(CRYPTO_LIBS) \
 		$(CMOCKA_LIBS) -lpthread
-endif
