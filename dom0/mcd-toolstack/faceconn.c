@@ -30,72 +30,29 @@
 #include "log.h"
 #include "mcd_site.h"
 #include "mcd_tls.h"
+#include "sandbox.h"
 
 /* How long a peer that sends after its request is given to finish the
  * frame before the connection ends. */
 #define FACE_EXTRA_MS 1000
 
-/* What TLS over an accepted socket and a socketpair need, and nothing
- * else: no files, no new sockets, no processes. */
-static int seccomp_on(void)
-{
-	static const int allow[] = {
-		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv),
-		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(poll),
-		SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6),
-		SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg),
-		SCMP_SYS(sendmsg), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
-		SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-		SCMP_SYS(shutdown), SCMP_SYS(fcntl), SCMP_SYS(lseek),
-		SCMP_SYS(fstat), SCMP_SYS(mmap), SCMP_SYS(munmap),
-		SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
-		SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
-		SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-		SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(getpid),
-		SCMP_SYS(gettid), SCMP_SYS(getrandom), SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
-		SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	};
-	/* Probes a library may make (OpenSSL looking for its config):
-	 * refused with an error, not fatal. */
-	static const int refuse[] = {
-		SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(stat),
-		SCMP_SYS(lstat), SCMP_SYS(newfstatat), SCMP_SYS(access),
-		SCMP_SYS(faccessat), SCMP_SYS(readlink),
-	};
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int rc = f ? 0 : -1;
-
-	for (size_t i = 0; !rc && i < sizeof(allow) / sizeof(allow[0]); i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0);
-	for (size_t i = 0; !rc && i < sizeof(refuse) / sizeof(refuse[0]); i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), refuse[i], 0);
-	if (!rc)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	return rc ? -1 : 0;
-}
-
-/* Become this connection's own unprivileged user, for good. */
+/* Become this connection's own unprivileged user, for good.  Beyond
+ * what every child may do, TLS over the accepted socket and the
+ * socketpair wants select and time; no files, no new sockets, no
+ * processes. */
 static int sandbox(unsigned slot)
 {
-	uid_t id = FACE_UID_BASE + slot;
-	struct rlimit none = { 0, 0 }, files = { 16, 16 };
-	pid_t parent = getppid();
+	static const int extra[] = {
+		SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(time),
+	};
+	const char *step;
+	int rc = sandbox_drop(FACE_UID_BASE + slot, 16, &step);
 
-	if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 ||
-	    setresuid(id, id, id) < 0 || getuid() != id || geteuid() != id)
+	if (rc < 0)
 		return -1;
-	/* The parent-death signal does not survive the uid change. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
-	    setrlimit(RLIMIT_CORE, &none) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &files) < 0)
-		return -1;
-	if (getppid() != parent)
+	if (rc > 0)
 		_exit(0); /* the service went while we changed */
-	return seccomp_on();
+	return sandbox_seccomp(extra, sizeof(extra) / sizeof(extra[0]), NULL);
 }
 
 /* The request, rebuilt field by field from its decoded values: what the

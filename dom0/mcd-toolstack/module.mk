@@ -15,6 +15,7 @@ TOOLSTACK_SRCS := $(TOOLSTACK_LIB_SRCS) dom0/mcd-toolstack/main.c \
 	dom0/mcd-toolstack/pool.c dom0/mcd-toolstack/launchopt.c \
 	dom0/mcd-toolstack/volume.c \
 	dom0/mcd-toolstack/xfwd.c dom0/mcd-toolstack/worker.c \
+	dom0/mcd-toolstack/sandbox.c \
 	dom0/mcd-toolstack/face.c dom0/mcd-toolstack/faceconf.c \
 	dom0/mcd-toolstack/faceticket.c dom0/mcd-toolstack/faceconn.c \
 	dom0/mcd-toolstack/sessops.c

@@ -30,6 +30,7 @@
 #include "mcd_chan.h"
 #include "mcd_proto.h"
 #include "mcd_xs.h"
+#include "sandbox.h"
 #include "xfwd.h"
 
 /* The worker tries the agent's vchan this often, this many times. */
@@ -247,46 +248,18 @@ static void connect_agent(struct wk *w)
 	fail(w, "agent channel: %s", err);
 }
 
-/* What the relay needs, and nothing else: no files, no processes, no
- * sockets but TCP/IP ones, the Xen device ioctls of a connected vchan. */
-static int seccomp_on(void)
+/* Beyond what every child may do: connect TCP/IP sockets to the thin
+ * client, and the Xen device ioctls of a connected vchan.  No files, no
+ * processes. */
+static int relay_rules(scmp_filter_ctx f)
 {
-	static const int allow[] = {
-		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv),
-		SCMP_SYS(writev), SCMP_SYS(close), SCMP_SYS(poll),
-		SCMP_SYS(ppoll), SCMP_SYS(recvfrom), SCMP_SYS(sendto),
-		SCMP_SYS(recvmsg), SCMP_SYS(sendmsg), SCMP_SYS(connect),
-		SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
-		SCMP_SYS(getsockname), SCMP_SYS(getpeername),
-		SCMP_SYS(shutdown), SCMP_SYS(fcntl), SCMP_SYS(lseek),
-		SCMP_SYS(fstat), SCMP_SYS(mmap), SCMP_SYS(munmap),
-		SCMP_SYS(mremap), SCMP_SYS(mprotect), SCMP_SYS(madvise),
-		SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
-		SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep),
-		SCMP_SYS(gettimeofday), SCMP_SYS(getpid), SCMP_SYS(gettid),
-		SCMP_SYS(getrandom), SCMP_SYS(rt_sigreturn),
-		SCMP_SYS(rt_sigprocmask), SCMP_SYS(restart_syscall),
-		SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group),
-	};
-	/* Probes a library may make (OpenSSL looking for its config):
-	 * refused with an error, not fatal. */
-	static const int refuse[] = {
-		SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(stat),
-		SCMP_SYS(lstat), SCMP_SYS(newfstatat), SCMP_SYS(access),
-		SCMP_SYS(faccessat), SCMP_SYS(readlink),
-	};
 	static const unsigned long ioctls[] = {
 		IOCTL_EVTCHN_NOTIFY, IOCTL_EVTCHN_UNBIND,
 		IOCTL_GNTDEV_GET_OFFSET_FOR_VADDR, IOCTL_GNTDEV_UNMAP_GRANT_REF,
 		IOCTL_GNTDEV_SET_UNMAP_NOTIFY,
 	};
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int rc = f ? 0 : -1;
+	int rc = 0;
 
-	for (size_t i = 0; !rc && i < sizeof(allow) / sizeof(allow[0]); i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0);
-	for (size_t i = 0; !rc && i < sizeof(refuse) / sizeof(refuse[0]); i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), refuse[i], 0);
 	for (size_t i = 0; !rc && i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				      SCMP_A1(SCMP_CMP_EQ, ioctls[i]));
@@ -296,34 +269,25 @@ static int seccomp_on(void)
 	if (!rc)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
-	if (!rc)
-		rc = seccomp_load(f);
-	seccomp_release(f);
-	return rc ? -1 : 0;
+	return rc;
 }
 
 /* Become the session's own unprivileged user, for good. */
 static void sandbox(struct wk *w)
 {
-	uid_t id = WORKER_UID_BASE + (uid_t)w->domid;
-	struct rlimit none = { 0, 0 }, files = { 128, 128 };
-	pid_t parent = getppid();
+	static const int extra[] = { SCMP_SYS(connect) };
+	const char *step;
+	int rc;
 
 	/* Read the CA file while files can be read. */
 	xfwd_tls_preload();
-	if (setgroups(0, NULL) < 0 || setresgid(id, id, id) < 0 ||
-	    setresuid(id, id, id) < 0 || getuid() != id || geteuid() != id)
-		fail(w, "worker: cannot drop privileges: %s", strerror(errno));
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
-	    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
-	    setrlimit(RLIMIT_CORE, &none) < 0 ||
-	    setrlimit(RLIMIT_NOFILE, &files) < 0)
-		fail(w, "worker: cannot restrict itself: %s", strerror(errno));
+	rc = sandbox_drop(WORKER_UID_BASE + (uid_t)w->domid, 128, &step);
+	if (rc < 0)
+		fail(w, "worker: cannot %s: %s", step, strerror(errno));
 	/* The service went while we changed: nobody would stop us. */
-	if (getppid() != parent)
+	if (rc > 0)
 		leave(w, 0);
-	if (seccomp_on() < 0)
+	if (sandbox_seccomp(extra, 1, relay_rules) < 0)
 		fail(w, "worker: cannot install its seccomp filter");
 }
 
