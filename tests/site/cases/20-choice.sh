@@ -17,11 +17,21 @@ check "choice: the client printed what it waited for" grep -q '^waiting' "$W/r1.
 # Input from the thin client reaches the app (its console, checked from dom0
 # at the end), then the user closes the window.
 wid=$(window_id "Event Tester")
+# No window manager on the thin client: focus the window directly, and check
+# that it has the focus before typing (a key typed while the focus is still
+# elsewhere goes to the root window and never reaches the app).
+focused() { [ "$(xdo getwindowfocus 2>/dev/null)" = "$(($1))" ]; }
 if [ -n "$wid" ]; then
-	xdo windowfocus "$wid" >/dev/null 2>&1
-	sleep 1
+	for _ in 1 2 3 4 5; do
+		xdo windowfocus --sync "$wid" >/dev/null 2>&1
+		focused "$wid" && break
+		sleep 1
+	done
+	focused "$wid" || echo "# the thin client's focus is $(xdo getwindowfocus 2>&1), not $wid"
 	xdo mousemove --window "$wid" 20 20 >/dev/null 2>&1
 	xdo key --clearmodifiers q >/dev/null 2>&1
+	sleep 1
+	xdo key --clearmodifiers w >/dev/null 2>&1
 	xdo click 1 >/dev/null 2>&1
 	sleep 2
 fi
