@@ -78,6 +78,17 @@ fi
 
 check_cache_path
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (install qemu-system-x86)"
+# One testbed at a time on a machine: two QEMU/TCG runs side by side are
+# each slower than both in turn, and time out.
+# The lock is taken before the build: with one cache shared by several
+# checkouts, another checkout's build must not replace dom0's image between
+# this one's build and its boot.
+# A caller that runs two pools at once (tests/site) holds the lock itself.
+mkdir -p "$MCD_CACHE"
+if [ "${MCD_TESTBED_LOCKED:-0}" != 1 ]; then
+	exec 8>"$MCD_CACHE/.run.lock"
+	flock 8
+fi
 if [ "$build" -eq 1 ]; then
 	"$TESTBED_DIR/build.sh" >/dev/null || die "build.sh failed"
 fi
@@ -88,14 +99,6 @@ for f in "$xen" "$kernel" "$dom0"; do
 	[ -f "$f" ] || die "$f missing; run scripts/testbed/build.sh"
 done
 
-# One testbed at a time on a machine: two QEMU/TCG runs side by side are
-# each slower than both in turn, and time out.
-# A caller that runs two pools at once (tests/site) holds the lock itself.
-mkdir -p "$MCD_CACHE"
-if [ "${MCD_TESTBED_LOCKED:-0}" != 1 ]; then
-	exec 8>"$MCD_CACHE/.run.lock"
-	flock 8
-fi
 
 rundir=$MCD_CACHE/run/$$
 rm -rf "$rundir"
