@@ -25,8 +25,9 @@ cmd_store(void)
 int
 cmd_usage_error(const char *cmd, const char *what)
 {
-	fprintf(stderr, "mcd-broker %s: %s\nusage: mcd-broker %s\n", cmd, what,
-		cmd_usage_of(cmd));
+	/* One line: the usage text is for --help. */
+	fprintf(stderr, "mcd-broker %s: %s (see 'mcd-broker %s --help')\n", cmd,
+		what, cmd);
 	return 2;
 }
 

@@ -43,7 +43,4 @@ int cmd_app(int argc, char **argv);
 int cmd_pool(int argc, char **argv);
 int cmd_sessions(int argc, char **argv);
 
-/* Usage lines for main.c's table and the commands' errors. */
-const char *cmd_usage_of(const char *cmd);
-
 #endif /* BROKER_CMD_H */

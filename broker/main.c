@@ -22,16 +22,6 @@ struct cmd {
 	const char *help;
 };
 
-static const struct cmd *find_cmd(const char *name);
-
-const char *
-cmd_usage_of(const char *name)
-{
-	const struct cmd *c = find_cmd(name);
-
-	return c ? c->usage : name;
-}
-
 static int
 cmd_init(int argc, char **argv)
 {
