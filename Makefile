@@ -62,9 +62,13 @@ e2e: bins
 site: bins
 	tests/site/run.sh
 
-# The README's test command.  bench-short runs last: a short benchmark
-# that fails when a figure of its table is missing (no timing asserted).
-check: unit asan fuzz wintest debtest e2e site bench-short
+# The README's test command: each part in turn (tests/check.sh), ending
+# with a summary per part (result, counts, minutes).  bench-short runs last:
+# a short benchmark that fails when a figure of its table is missing (no
+# timing asserted).
+CHECK_PARTS := unit asan fuzz wintest debtest e2e site bench-short
+check:
+	@O=$(O) MAKE=$(MAKE) tests/check.sh $(CHECK_PARTS)
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins
