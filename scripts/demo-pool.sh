@@ -45,4 +45,10 @@ xl list
 xenstore-ls /mcd/sessions 2>/dev/null || true
 [ -z "$(sessions)" ] && echo "(no session left)"
 grep -E 'face|ticket' /var/log/mcd-toolstack.log | tail -n 6 | sed 's/^/  log: /'
+# The guests' consoles, for the log file on the host (the demo shows the
+# terminal only what is above this mark).
+echo "MCD-GUEST-CONSOLES"
+for f in /var/log/xen/guest-*.log; do
+	[ -f "$f" ] && sed "s|^|${f##*/}: |" "$f"
+done
 [ $shown -eq 1 ]
