@@ -24,7 +24,7 @@ CMOCKA_LIBS := -lcmocka
 BINS :=
 UNIT_TESTS :=
 
-.PHONY: all unit asan fuzz e2e site check demo clean
+.PHONY: all unit asan fuzz e2e site check demo clean shellcheck
 all: bins
 
 include xenstore-schema/module.mk
@@ -66,9 +66,13 @@ site: bins
 # with a summary per part (result, counts, minutes).  bench-short runs last:
 # a short benchmark that fails when a figure of its table is missing (no
 # timing asserted).
-CHECK_PARTS := unit asan fuzz wintest debtest e2e site bench-short
+CHECK_PARTS := shellcheck unit asan fuzz wintest debtest e2e site bench-short
 check:
 	@O=$(O) MAKE=$(MAKE) tests/check.sh $(CHECK_PARTS)
+
+# Every shell script of the tree under shellcheck (.shellcheckrc).
+shellcheck:
+	tests/shellcheck.sh
 
 # The README's demo: a launch on the real-Xen testbed.
 demo: bins

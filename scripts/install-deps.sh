@@ -18,6 +18,8 @@ PACKAGES=(
 	libyajl-dev
 	# the session worker's seccomp filter (dom0/mcd-toolstack/worker.c)
 	libseccomp-dev
+	# every shell script is checked (make shellcheck)
+	shellcheck
 	# the Linux agent's X display check and cookie file
 	libx11-dev
 	libxau-dev

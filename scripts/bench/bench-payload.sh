@@ -127,7 +127,7 @@ done
 note "(b) cold launch until the app runs"
 timeout 60 $T daemon >/dev/null 2>&1 || stall "(b): the service did not start within 60 s"
 for i in $(seq "$RUNS"); do
-	for a in 1 2; do # a failed launch is tried once more
+	for _ in 1 2; do # a failed launch is tried once more
 		if do_launch "(b)" cold --x none --json --template bench --user alice \
 			--display 10.0.2.2:0 -- /usr/bin/mcd-test-app; then
 			echo "BENCH cold_launch_ms $(json_field elapsed_ms </tmp/launch-cold.out)"

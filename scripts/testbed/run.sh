@@ -145,6 +145,7 @@ if [ -n "${MCD_QEMU_HOSTFWD:-}" ]; then
 		fwd="$fwd,hostfwd=$f"
 	done
 fi
+# shellcheck disable=SC2054 # commas inside QEMU arguments
 qemu=(qemu-system-x86_64 -machine q35 -cpu qemu64,+svm -m "${MCD_QEMU_MEM:-2048}" -smp 2
 	-nographic -no-reboot
 	-netdev "user,id=n0$fwd" -device e1000,netdev=n0

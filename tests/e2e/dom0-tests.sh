@@ -13,6 +13,7 @@
 #   broken      a template with a syntax error
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/e2e/lib.sh
 . "$here/lib.sh"
 
 echo "# Xen: $(xl info | awk '/^xen_version/ { print $3 }'), dom0 kernel $(uname -r)"

@@ -2,7 +2,9 @@
 # Each case file in cases/ uses these; every check prints "ok - ..." or
 # "not ok - ...".
 T="mcd-toolstack"
+# shellcheck disable=SC2034 # the case files use them
 TD=/etc/mcd/templates
+# shellcheck disable=SC2034
 LOG=/var/log/mcd-toolstack.log
 PIDFILE=/run/mcd/control.sock.pid
 DISPLAY_ADDR=10.0.2.2:0

@@ -20,6 +20,7 @@
 # has room again and the window is gone, so every launch starts with both
 # pools idle.  Every wait has a deadline; a stall prints one line naming
 # the step, that run counts as "-", and the bench goes on.
+# shellcheck disable=SC2154 # bg is set by run_bg (tests/site/lib.sh)
 
 bench_runs=${BENCH_SITE_RUNS:-5}
 [ "${MCD_SITE_SHORT:-0}" = 1 ] && bench_runs=${BENCH_SITE_RUNS:-1}

@@ -241,7 +241,9 @@ fi
 openssl s_server -quiet -accept "127.0.0.1:$DONE_PORT" -cert "$W/pki/broker.pem" \
 	-key "$W/pki/broker.key" >/dev/null 2>&1 </dev/null &
 pids+=("$!")
+# shellcheck disable=SC2154 # set by the eval that started each pool
 wait "$pool_a_pid" 2>/dev/null || true
+# shellcheck disable=SC2154
 wait "$pool_b_pid" 2>/dev/null || true
 kill "$broker_pid" 2>/dev/null || true
 for name in pool-a pool-b; do

@@ -6,7 +6,7 @@ CLONES=/var/lib/mcd/clones
 DISK_IMG=/var/lib/mcd/templates/linux-disk/data.img
 
 img_sum() { sha256sum "$DISK_IMG" | cut -d' ' -f1; }
-clones_of() { ls "$CLONES" 2>/dev/null | grep -c "^$1-" ; }
+clones_of() { find "$CLONES" -mindepth 1 -maxdepth 1 -name "$1-*" 2>/dev/null | wc -l; }
 clone_count() { ls "$CLONES" 2>/dev/null | wc -l; }
 # vbd_params DOMID: the image each of the domain's disks is backed by.
 vbd_params() { xenstore-ls -f "/local/domain/0/backend/vbd/$1" 2>/dev/null | sed -n 's/.*\/params = "\(.*\)"$/\1/p'; }

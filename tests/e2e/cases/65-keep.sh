@@ -5,7 +5,7 @@
 sed -e '/^mcd_keep_for_user/d' -e '/^mcd_pool_size/d' $TD/linux-disk.cfg >$TD/keeper.cfg
 echo "mcd_keep_for_user = 1" >>$TD/keeper.cfg
 kept_for() { $T pool | awk -v u="kept-for-$1" '$3 == "keeper" && $4 == u { print $1 }'; }
-clone_of() { ls /var/lib/mcd/clones 2>/dev/null | grep -q "^$1-"; }
+clone_of() { [ -n "$(find /var/lib/mcd/clones -mindepth 1 -maxdepth 1 -name "$1-*" -print -quit 2>/dev/null)" ]; }
 
 if sid=$(launch keeper /usr/bin/mcd-test-app 2>/tmp/launch.err); then
 	ok "launch of a keep-for-user template"

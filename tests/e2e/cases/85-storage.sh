@@ -163,7 +163,7 @@ $T launch --x none --template linux-demo --user alice --display $DISPLAY_ADDR \
 	--share cifs,//10.9.9.9/docs,docs,bob,/tmp/share.pw -- /usr/bin/mcd-test-app >/tmp/out 2>/tmp/err &
 cli=$!
 : >/tmp/xs-during
-for i in 1 2 3 4 5 6 7 8 9 10; do
+for _ in 1 2 3 4 5 6 7 8 9 10; do
 	xenstore-ls -f / >>/tmp/xs-during 2>/dev/null
 	ps -o args >>/tmp/xs-during 2>/dev/null || ps >>/tmp/xs-during
 	kill -0 $cli 2>/dev/null || break

@@ -1,6 +1,7 @@
 # Pool choice by load, no room, --wait; the window on the thin client, input,
 # and closing it ends the session.  Each pool runs at most one domain
 # (MAX_DOMAINS=1): a pool with a session is full.
+# shellcheck disable=SC2154 # bg is set by run_bg (tests/site/lib.sh)
 
 run_bg bob "$W/r1.out" xev-1
 r1=$bg

@@ -1,5 +1,6 @@
 # The load query: a pool that never answers is skipped in time, one whose
 # certificate another CA signed is refused, and the user is told which.
+# shellcheck disable=SC2154 # bg is set by run_bg (tests/site/lib.sh)
 
 start=$SECONDS
 run_bg alice "$W/p1.out" probe-1

@@ -1,6 +1,7 @@
 # Storage per level: a file saved in a level-1 session is there in the
 # user's next level-1 session and absent from their level-2 session.  Last
 # case: pool-b ends it by turning into a level-2 pool.
+# shellcheck disable=SC2154 # bg is set by run_bg (tests/site/lib.sh)
 
 word="level-one-note-$RANDOM"
 runx() {
